@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
+// key-value and transaction calls (kv.hpp, txn.hpp) in two faces, blocking and asynchronous.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/any_io_executor.hpp>
+
+#include "etcdpp/detail/async.hpp"
+#include "etcdpp/error.hpp"
+#include "etcdpp/kv.hpp"
+#include "etcdpp/paginator.hpp"
+#include "etcdpp/txn.hpp"
+
+namespace etcdpp {
+
+namespace detail {
+class ClientCore;
+}
+
+/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`, `[v6addr]:port`,
+/// `unix:///path`, `unix:path`. `https://` needs TLS, which this version does not offer yet: it
+/// is refused with Errc::invalid_endpoint.
+struct Endpoint {
+  enum class Scheme { http, https, unix_socket };
+  Scheme scheme = Scheme::http;
+  std::string host;      ///< Host name or address (IPv6 without brackets); empty for unix.
+  std::uint16_t port = 0;
+  std::string path;      ///< Socket path, for unix.
+
+  /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
+  static Endpoint parse(std::string_view text);
+  /// Back to text: `host:port`, `[v6]:port` or `unix:///path`.
+  std::string to_string() const;
+
+  bool operator==(const Endpoint&) const = default;
+};
+
+/// How a Client connects. Fill it with designated initializers:
+/// `Client client({.endpoints = {"127.0.0.1:2379"}, .call_timeout = 2s});`
+struct ClientOptions {
+  /// Endpoints of the cluster's members. Calls go to one of them and fail over to the next when
+  /// it is unreachable.
+  std::vector<std::string> endpoints;
+  /// How long a connection attempt to one endpoint may take before the next one is tried.
+  std::chrono::milliseconds connect_timeout{2000};
+  /// Deadline of each call that has none of its own (see Client::with_timeout). Retries happen
+  /// within it.
+  std::chrono::milliseconds call_timeout{5000};
+  /// HTTP/2 keep-alive pings on idle connections, and how long to wait for their answer; a dead
+  /// peer is noticed within their sum. Zero disables the pings.
+  std::chrono::milliseconds keepalive_time{10000};
+  std::chrono::milliseconds keepalive_timeout{5000};
+  /// Largest message sent or received. etcd's own limit on requests is 1.5 MiB by default
+  /// (--max-request-bytes); its answers may be larger.
+  int max_send_message_size = 2 * 1024 * 1024;
+  int max_receive_message_size = 256 * 1024 * 1024;
+  /// Backoff between retries of a call: exponential from `retry_backoff_base`, capped at
+  /// `retry_backoff_max`, with full jitter. Reads are retried; writes only when the request
+  /// never left this process.
+  std::chrono::milliseconds retry_backoff_base{25};
+  std::chrono::milliseconds retry_backoff_max{1000};
+  /// How fast a lost connection is retried: gRPC's reconnect backoff, capped at this.
+  std::chrono::milliseconds reconnect_backoff_max{1000};
+  /// Executor on which asynchronous completions run when their handler has no associated
+  /// executor. When empty, the client runs one thread of its own for them.
+  asio::any_io_executor executor;
+};
+
+/// A handle on a connection to an etcd cluster.
+///
+/// **Thread safety** A Client may be used from any number of threads at once. Copies are cheap
+/// and share one connection (and its threads); the connection closes when the last copy goes.
+///
+/// **Two faces** Each call has a blocking form that throws and an asynchronous form that takes
+/// an Asio completion token (a callback, `asio::use_future`, `asio::use_awaitable`, ...). Both
+/// take the same arguments in the same order; the asynchronous one adds the token.
+///
+/// **Errors** Blocking calls throw Error (CompactedError for a compacted revision) whose message
+/// names the call and the key. Asynchronous calls pass the same std::error_code to their handler.
+///
+/// **Threads** The library starts a fixed number of threads whatever the number of calls: gRPC's
+/// own, and, unless ClientOptions::executor is set, one per Client (shared by its copies) to run
+/// asynchronous completions. No thread per call.
+///
+/// **Async handlers** The handler signature is `void(std::error_code, Result)`. It runs on its
+/// associated executor, or on the client's executor (ClientOptions::executor or the client's
+/// own thread), never on a gRPC thread. The arguments are copied before the call returns, so
+/// they may be temporaries. A connected cancellation slot cancels the call
+/// (Errc::cancelled). Destroying the last copy of a Client cancels the calls still in flight.
+class Client {
+ public:
+  /// Connects lazily: throws Error (Errc::invalid_endpoint) for an endpoint it cannot parse, or
+  /// when there is none, but contacts no server until the first call.
+  explicit Client(ClientOptions options);
+
+  /// A copy of this client whose calls have `timeout` as their deadline.
+  Client with_timeout(std::chrono::milliseconds timeout) const;
+
+  /// The endpoints, as parsed.
+  const std::vector<Endpoint>& endpoints() const noexcept;
+  /// The executor of asynchronous completions whose handler has none.
+  asio::any_io_executor executor() const noexcept;
+
+  /// Reads one key; std::nullopt when it does not exist.
+  /// @see https://etcd.io/docs/v3.4/learning/api/#range
+  std::optional<KeyValue> get(std::string_view key) const;
+  /// Reads a key, a range or a prefix, with every option of etcd's RangeRequest.
+  GetResult get(std::string_view key, const GetOptions& options) const;
+  /// Writes `value` at `key`. @see https://etcd.io/docs/v3.4/learning/api/#put
+  PutResult put(std::string_view key, std::string_view value, const PutOptions& options = {}) const;
+  /// Deletes a key, a range or a prefix. @see https://etcd.io/docs/v3.4/learning/api/#delete-range
+  DeleteResult delete_range(std::string_view key, const DeleteOptions& options = {}) const;
+  /// Runs a transaction. A compare that fails is not an error: TxnResult::succeeded is false.
+  /// @see https://etcd.io/docs/v3.4/learning/api/#transaction
+  TxnResult txn(const Txn& txn) const;
+  /// Compacts the history up to `revision`. @see https://etcd.io/docs/v3.4/op-guide/maintenance/
+  CompactResult compact(std::int64_t revision, const CompactOptions& options = {}) const;
+
+  /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
+  /// revision of the first page; only the current page is held in memory. The options choose the
+  /// range as for get(); sorting other than ascending by key, limit and count_only are refused.
+  Paginator paginate(std::string_view key, GetOptions options, std::int64_t page_size = 1000) const;
+
+  /// @copydoc get(std::string_view) const
+  /// Handler signature: `void(std::error_code, std::optional<KeyValue>)`.
+  template <class Token>
+  auto async_get(std::string_view key, Token&& token) const {
+    return detail::initiate<std::optional<KeyValue>>(
+        executor(), std::forward<Token>(token),
+        [self = *this, key = std::string(key)](auto callback, auto canceller) {
+          self.start_get_one(key, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc get(std::string_view, const GetOptions&) const
+  /// Handler signature: `void(std::error_code, GetResult)`.
+  template <class Token>
+  auto async_get(std::string_view key, const GetOptions& options, Token&& token) const {
+    return detail::initiate<GetResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, key = std::string(key), options](auto callback, auto canceller) {
+          self.start_get(key, options, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc put
+  /// Handler signature: `void(std::error_code, PutResult)`.
+  template <class Token>
+  auto async_put(std::string_view key, std::string_view value, const PutOptions& options,
+                 Token&& token) const {
+    return detail::initiate<PutResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, key = std::string(key), value = std::string(value), options](
+            auto callback, auto canceller) {
+          self.start_put(key, value, options, std::move(callback), std::move(canceller));
+        });
+  }
+  template <class Token>
+  auto async_put(std::string_view key, std::string_view value, Token&& token) const {
+    return async_put(key, value, PutOptions{}, std::forward<Token>(token));
+  }
+  /// @copydoc delete_range
+  /// Handler signature: `void(std::error_code, DeleteResult)`.
+  template <class Token>
+  auto async_delete_range(std::string_view key, const DeleteOptions& options, Token&& token) const {
+    return detail::initiate<DeleteResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, key = std::string(key), options](auto callback, auto canceller) {
+          self.start_delete(key, options, std::move(callback), std::move(canceller));
+        });
+  }
+  template <class Token>
+  auto async_delete_range(std::string_view key, Token&& token) const {
+    return async_delete_range(key, DeleteOptions{}, std::forward<Token>(token));
+  }
+  /// @copydoc txn
+  /// Handler signature: `void(std::error_code, TxnResult)`.
+  template <class Token>
+  auto async_txn(const Txn& txn, Token&& token) const {
+    return detail::initiate<TxnResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, txn](auto callback, auto canceller) {
+          self.start_txn(txn, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc compact
+  /// Handler signature: `void(std::error_code, CompactResult)`.
+  template <class Token>
+  auto async_compact(std::int64_t revision, const CompactOptions& options, Token&& token) const {
+    return detail::initiate<CompactResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, revision, options](auto callback, auto canceller) {
+          self.start_compact(revision, options, std::move(callback), std::move(canceller));
+        });
+  }
+
+ private:
+  friend class Paginator;
+  using CancellerPtr = std::shared_ptr<detail::Canceller>;
+
+  void start_get_one(const std::string& key, detail::Callback<std::optional<KeyValue>> cb,
+                     CancellerPtr canceller) const;
+  void start_get(const std::string& key, const GetOptions& options,
+                 detail::Callback<GetResult> cb, CancellerPtr canceller) const;
+  void start_put(const std::string& key, const std::string& value, const PutOptions& options,
+                 detail::Callback<PutResult> cb, CancellerPtr canceller) const;
+  void start_delete(const std::string& key, const DeleteOptions& options,
+                    detail::Callback<DeleteResult> cb, CancellerPtr canceller) const;
+  void start_txn(const Txn& txn, detail::Callback<TxnResult> cb, CancellerPtr canceller) const;
+  void start_compact(std::int64_t revision, const CompactOptions& options,
+                     detail::Callback<CompactResult> cb, CancellerPtr canceller) const;
+
+  std::shared_ptr<detail::ClientCore> core_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace etcdpp

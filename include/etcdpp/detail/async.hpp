@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal: the glue between etcdpp's one asynchronous core and its two faces. Not part of the
+// public API; client.hpp's templates need it.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+
+namespace etcdpp::detail {
+
+/// How a call of the core ended: a code and, for the blocking face's message, the server's text.
+struct CallStatus {
+  std::error_code code;
+  std::string message;
+};
+
+/// The core's completion: called once, on a transport thread. It must not block.
+template <class R>
+using Callback = std::function<void(CallStatus, R)>;
+
+/// Lets a caller cancel a call in flight. The core installs what cancels its current attempt;
+/// `cancel()` may come before, during or after that, from any thread.
+class Canceller {
+ public:
+  void cancel() {
+    std::function<void()> action;
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+      action = action_;
+    }
+    if (action) action();
+  }
+  /// Installs `action`; runs it at once, and returns false, when cancel() came first.
+  bool set_action(std::function<void()> action) {
+    std::unique_lock lock(mutex_);
+    if (cancelled_) {
+      lock.unlock();
+      return false;
+    }
+    action_ = std::move(action);
+    return true;
+  }
+  void clear_action() {
+    std::lock_guard lock(mutex_);
+    action_ = nullptr;
+  }
+  bool cancelled() const {
+    std::lock_guard lock(mutex_);
+    return cancelled_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  bool cancelled_ = false;
+  std::function<void()> action_;
+};
+
+/// Starts the core operation `start(callback, canceller)` for an Asio completion token, with the
+/// completion signature void(std::error_code, R). The handler runs on its associated executor
+/// (`fallback` when it has none), never on the transport thread that completed the call; the
+/// executor has outstanding work until then. A connected cancellation slot cancels the call.
+template <class R, class Token, class Start>
+auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& start) {
+  return asio::async_initiate<Token, void(std::error_code, R)>(
+      [](auto handler, asio::any_io_executor fallback_ex, auto start_op) {
+        using Handler = decltype(handler);
+        auto executor = asio::get_associated_executor(handler, fallback_ex);
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        struct State {
+          Handler handler;
+          asio::executor_work_guard<decltype(executor)> work;
+          decltype(slot) cancellation_slot;
+        };
+        auto state = std::make_shared<State>(
+            State{std::move(handler), asio::make_work_guard(executor), slot});
+        auto canceller = std::make_shared<Canceller>();
+        if (slot.is_connected()) {
+          slot.assign([canceller](asio::cancellation_type type) {
+            if (type != asio::cancellation_type::none) canceller->cancel();
+          });
+        }
+        start_op(Callback<R>([state](CallStatus status, R result) mutable {
+                   auto ex = state->work.get_executor();
+                   asio::post(ex, [state = std::move(state), ec = status.code,
+                                   result = std::move(result)]() mutable {
+                     if (state->cancellation_slot.is_connected()) state->cancellation_slot.clear();
+                     auto work = std::move(state->work);
+                     std::move(state->handler)(ec, std::move(result));
+                   });
+                 }),
+                 std::move(canceller));
+      },
+      token, fallback, std::forward<Start>(start));
+}
+
+/// The blocking face: waits for the core's callback.
+template <class R>
+class Waiter {
+ public:
+  Callback<R> callback() {
+    return [shared = shared_](CallStatus status, R result) {
+      std::lock_guard lock(shared->mutex);
+      shared->status = std::move(status);
+      shared->result.emplace(std::move(result));
+      shared->cv.notify_one();
+    };
+  }
+  /// Waits for the answer; returns its status and moves the result into `out`.
+  CallStatus wait(std::optional<R>& out) {
+    std::unique_lock lock(shared_->mutex);
+    shared_->cv.wait(lock, [&] { return shared_->result.has_value(); });
+    out = std::move(shared_->result);
+    return std::move(shared_->status);
+  }
+
+ private:
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable cv;
+    CallStatus status;
+    std::optional<R> result;
+  };
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+};
+
+}  // namespace etcdpp::detail

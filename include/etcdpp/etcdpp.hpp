@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// etcdpp in one include: the Client with KV and Txn, errors, and the embedded etcd node.
+#pragma once
+
+#include "etcdpp/client.hpp"
+#include "etcdpp/embedded/node.hpp"
+#include "etcdpp/error.hpp"
+#include "etcdpp/kv.hpp"
+#include "etcdpp/paginator.hpp"
+#include "etcdpp/txn.hpp"

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+// The plain data of etcd's key-value API: KeyValue, the response header, and the options and
+// results of get, put, delete_range and compact. Client (client.hpp) runs the operations; Txn
+// (txn.hpp) composes them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace etcdpp {
+
+/// A lease's ID. Its own type, so that it cannot be mixed up with a revision; `LeaseId{0}` is
+/// "no lease".
+enum class LeaseId : std::int64_t {};
+
+/// The header of every answer: which cluster and member answered, at which store revision.
+struct ResponseHeader {
+  std::uint64_t cluster_id = 0;
+  std::uint64_t member_id = 0;
+  std::int64_t revision = 0;  ///< The store's revision when the request was applied.
+  std::uint64_t raft_term = 0;
+
+  bool operator==(const ResponseHeader&) const = default;
+};
+
+/// A key and its value, with the revisions etcd keeps for it. Keys and values are binary-safe.
+struct KeyValue {
+  std::string key;
+  std::string value;
+  std::int64_t create_revision = 0;  ///< Revision of the last creation of this key.
+  std::int64_t mod_revision = 0;     ///< Revision of the last modification of this key.
+  std::int64_t version = 0;          ///< Number of modifications since its creation.
+  LeaseId lease{};                   ///< The lease the key is attached to, or LeaseId{0}.
+
+  bool operator==(const KeyValue&) const = default;
+};
+
+enum class SortOrder { none, ascend, descend };
+enum class SortTarget { key, version, create_revision, mod_revision, value };
+
+/// Options of a range read (etcd's RangeRequest). By default one key is read.
+///
+/// The range is chosen by at most one of `range_end`, `prefix` and `from_key`:
+/// `range_end` reads [key, range_end); `prefix` reads every key starting with `key`;
+/// `from_key` reads every key >= `key`.
+struct GetOptions {
+  std::string range_end;
+  bool prefix = false;
+  bool from_key = false;
+  std::int64_t limit = 0;     ///< At most this many keys; 0 is no limit.
+  std::int64_t revision = 0;  ///< Read at this revision; 0 is the newest.
+  SortOrder sort_order = SortOrder::none;
+  SortTarget sort_target = SortTarget::key;
+  bool serializable = false;  ///< Answer from the member's local state, without a quorum read.
+  bool keys_only = false;
+  bool count_only = false;
+  std::int64_t min_mod_revision = 0;  ///< Filters; 0 disables each of them.
+  std::int64_t max_mod_revision = 0;
+  std::int64_t min_create_revision = 0;
+  std::int64_t max_create_revision = 0;
+};
+
+struct GetResult {
+  ResponseHeader header;
+  std::vector<KeyValue> kvs;
+  bool more = false;       ///< More keys lie in the range than `kvs` holds (limit).
+  std::int64_t count = 0;  ///< Number of keys in the range, whatever the limit.
+
+  bool operator==(const GetResult&) const = default;
+};
+
+/// Options of a put (etcd's PutRequest).
+struct PutOptions {
+  LeaseId lease{};            ///< Attach the key to this lease.
+  bool prev_kv = false;       ///< Return the key-value pair as it was before.
+  bool ignore_value = false;  ///< Keep the current value (the key must exist).
+  bool ignore_lease = false;  ///< Keep the current lease (the key must exist).
+};
+
+struct PutResult {
+  ResponseHeader header;
+  std::optional<KeyValue> prev_kv;  ///< Set when asked for and the key existed.
+
+  bool operator==(const PutResult&) const = default;
+};
+
+/// Options of a delete (etcd's DeleteRangeRequest); the range is chosen as in GetOptions.
+struct DeleteOptions {
+  std::string range_end;
+  bool prefix = false;
+  bool from_key = false;
+  bool prev_kv = false;  ///< Return the deleted key-value pairs.
+};
+
+struct DeleteResult {
+  ResponseHeader header;
+  std::int64_t deleted = 0;
+  std::vector<KeyValue> prev_kvs;
+
+  bool operator==(const DeleteResult&) const = default;
+};
+
+struct CompactOptions {
+  /// Wait until the compaction is physically applied to the backend before answering.
+  bool physical = false;
+};
+
+struct CompactResult {
+  ResponseHeader header;
+
+  bool operator==(const CompactResult&) const = default;
+};
+
+/// The range end that covers every key starting with `prefix` (etcd's GetPrefixRangeEnd): the
+/// prefix with its last byte below 0xff incremented and what follows dropped. A prefix of only
+/// 0xff bytes, or an empty one, covers all keys from it on: the result is "\0".
+std::string prefix_range_end(std::string_view prefix);
+
+}  // namespace etcdpp

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+// Paginator: reads a large range page by page at one revision, so that the whole range is never
+// held in memory. Made by Client::paginate (client.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <vector>
+
+#include "etcdpp/kv.hpp"
+
+namespace etcdpp {
+
+/// Reads a range page by page. The first page fixes the revision; every later page is read at
+/// that revision, so the pages together are exactly the keys present then, whatever is written
+/// meanwhile (unless that revision is compacted before the last page: CompactedError).
+///
+/// Use it as a range of KeyValue (`for (const KeyValue& kv : client.paginate(...))`), or page
+/// by page with next_page().
+///
+/// **Thread safety** One Paginator belongs to one thread at a time. **Errors** next_page() and
+/// the iterator's increment throw Error as Client::get does.
+class Paginator {
+ public:
+  Paginator(Paginator&&) noexcept;
+  Paginator& operator=(Paginator&&) noexcept;
+  ~Paginator();
+
+  /// The next page of at most the page size keys, in key order; empty once the range is done.
+  std::vector<KeyValue> next_page();
+  /// True once next_page() has returned the last page.
+  bool done() const noexcept;
+  /// The revision the pages are read at: the first page's, 0 before it is read.
+  std::int64_t revision() const noexcept;
+
+  /// An input iterator over the keys, page after page.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = KeyValue;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const KeyValue*;
+    using reference = const KeyValue&;
+
+    iterator() = default;
+    reference operator*() const { return page_[index_]; }
+    pointer operator->() const { return &page_[index_]; }
+    iterator& operator++() {
+      if (++index_ == page_.size()) load();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.owner_ == nullptr; }
+
+   private:
+    friend class Paginator;
+    explicit iterator(Paginator* owner) : owner_(owner) { load(); }
+    void load() {
+      page_ = owner_->next_page();
+      index_ = 0;
+      if (page_.empty()) owner_ = nullptr;
+    }
+    Paginator* owner_ = nullptr;
+    std::vector<KeyValue> page_;
+    std::size_t index_ = 0;
+  };
+
+  /// Starts reading; a Paginator can be iterated once.
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  friend class Client;
+  struct Impl;
+  explicit Paginator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace etcdpp

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Client: options checked, the transport made, and each KV call implemented once on the
+// asynchronous core. The blocking face waits for that same core.
+#include "etcdpp/client.hpp"
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <thread>
+
+#include "client_core.hpp"
+#include "detail/convert.hpp"
+#include "detail/status.hpp"
+
+namespace etcdpp {
+namespace detail {
+
+ClientCore::ClientCore(const ClientOptions& options) {
+  if (options.endpoints.empty()) {
+    throw_error(make_error_code(Errc::invalid_endpoint), "Client: no endpoint given");
+  }
+  std::vector<Endpoint> endpoints;
+  for (const auto& text : options.endpoints) endpoints.push_back(Endpoint::parse(text));
+  const auto check = [](bool ok, const char* what) {
+    if (!ok) {
+      throw_error(make_error_code(Errc::invalid_option),
+                  std::string("ClientOptions: ") + what);
+    }
+  };
+  check(options.call_timeout.count() > 0, "call_timeout must be positive");
+  check(options.connect_timeout.count() > 0, "connect_timeout must be positive");
+  check(options.retry_backoff_base.count() > 0 &&
+            options.retry_backoff_max >= options.retry_backoff_base,
+        "retry_backoff_base must be positive and at most retry_backoff_max");
+  check(options.reconnect_backoff_max.count() >= 100, "reconnect_backoff_max must be >= 100ms");
+  check(options.max_send_message_size > 0 && options.max_receive_message_size > 0,
+        "message size limits must be positive");
+
+  if (options.executor) {
+    executor_ = options.executor;
+  } else {
+    // The client's one thread: it runs the completions of asynchronous calls whose handler
+    // has no executor of its own, so that no user code runs on a gRPC thread.
+    io_ = std::make_shared<asio::io_context>(1);
+    work_.emplace(io_->get_executor());
+    executor_ = io_->get_executor();
+    thread_ = std::thread([io = io_] { io->run(); });
+  }
+  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
+}
+
+ClientCore::~ClientCore() {
+  // The transport goes first: it cancels what is in flight and waits for the callbacks, whose
+  // completions may still be posted to the thread below.
+  transport_.reset();
+  if (!thread_.joinable()) return;
+  work_.reset();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    // The last copy of the Client died in a handler running on the client's own thread; that
+    // thread cannot join itself. It holds the io_context and ends when run() returns.
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::CallStatus;
+using detail::pb::CompactionRequest;
+using detail::pb::CompactionResponse;
+using detail::pb::DeleteRangeRequest;
+using detail::pb::DeleteRangeResponse;
+using detail::pb::PutRequest;
+using detail::pb::PutResponse;
+using detail::pb::RangeRequest;
+using detail::pb::RangeResponse;
+using detail::pb::TxnRequest;
+using detail::pb::TxnResponse;
+
+constexpr transport::Method kRange{"/etcdserverpb.KV/Range", true};
+constexpr transport::Method kPut{"/etcdserverpb.KV/Put", false};
+constexpr transport::Method kDeleteRange{"/etcdserverpb.KV/DeleteRange", false};
+constexpr transport::Method kTxn{"/etcdserverpb.KV/Txn", false};
+constexpr transport::Method kCompact{"/etcdserverpb.KV/Compact", true};
+
+/// Blocks on the core's answer; throws for a failure, naming the call and the key.
+template <class R, class Start>
+R run_blocking(std::string_view call, std::string_view key, Start&& start) {
+  detail::Waiter<R> waiter;
+  start(waiter.callback());
+  std::optional<R> result;
+  const CallStatus status = waiter.wait(result);
+  detail::throw_if_failed(call, key, status);
+  return std::move(*result);
+}
+
+}  // namespace
+
+Client::Client(ClientOptions options)
+    : core_(std::make_shared<detail::ClientCore>(options)), timeout_(options.call_timeout) {}
+
+Client Client::with_timeout(std::chrono::milliseconds timeout) const {
+  if (timeout.count() <= 0) {
+    throw_error(make_error_code(Errc::invalid_option), "with_timeout: timeout must be positive");
+  }
+  Client copy = *this;
+  copy.timeout_ = timeout;
+  return copy;
+}
+
+const std::vector<Endpoint>& Client::endpoints() const noexcept {
+  return core_->transport().endpoints();
+}
+
+asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
+
+void Client::start_get(const std::string& key, const GetOptions& options,
+                       detail::Callback<GetResult> cb, CancellerPtr canceller) const {
+  auto request = std::make_unique<RangeRequest>();
+  detail::to_proto(key, options, request.get());
+  core_->call<RangeResponse>(kRange, std::move(request), timeout_, std::move(canceller), false,
+                             [cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
+                               cb(std::move(status), detail::from_proto(std::move(r)));
+                             });
+}
+
+void Client::start_get_one(const std::string& key, detail::Callback<std::optional<KeyValue>> cb,
+                           CancellerPtr canceller) const {
+  start_get(key, {}, [cb = std::move(cb)](CallStatus status, GetResult r) {
+    std::optional<KeyValue> kv;
+    if (!r.kvs.empty()) kv = std::move(r.kvs.front());
+    cb(std::move(status), std::move(kv));
+  }, std::move(canceller));
+}
+
+void Client::start_put(const std::string& key, const std::string& value,
+                       const PutOptions& options, detail::Callback<PutResult> cb,
+                       CancellerPtr canceller) const {
+  auto request = std::make_unique<PutRequest>();
+  detail::to_proto(key, value, options, request.get());
+  core_->call<PutResponse>(kPut, std::move(request), timeout_, std::move(canceller), false,
+                           [cb = std::move(cb)](CallStatus status, PutResponse&& r) {
+                             cb(std::move(status), detail::from_proto(std::move(r)));
+                           });
+}
+
+void Client::start_delete(const std::string& key, const DeleteOptions& options,
+                          detail::Callback<DeleteResult> cb, CancellerPtr canceller) const {
+  auto request = std::make_unique<DeleteRangeRequest>();
+  detail::to_proto(key, options, request.get());
+  core_->call<DeleteRangeResponse>(kDeleteRange, std::move(request), timeout_,
+                                   std::move(canceller), false,
+                                   [cb = std::move(cb)](CallStatus status, DeleteRangeResponse&& r) {
+                                     cb(std::move(status), detail::from_proto(std::move(r)));
+                                   });
+}
+
+void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
+                       CancellerPtr canceller) const {
+  auto request = std::make_unique<TxnRequest>();
+  detail::to_proto(txn, request.get());
+  // A transaction that writes nothing is as safe to retry as a read.
+  core_->call<TxnResponse>(kTxn, std::move(request), timeout_, std::move(canceller),
+                           txn.read_only(),
+                           [cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
+                             cb(std::move(status), detail::from_proto(std::move(r)));
+                           });
+}
+
+void Client::start_compact(std::int64_t revision, const CompactOptions& options,
+                           detail::Callback<CompactResult> cb, CancellerPtr canceller) const {
+  auto request = std::make_unique<CompactionRequest>();
+  request->set_revision(revision);
+  request->set_physical(options.physical);
+  core_->call<CompactionResponse>(kCompact, std::move(request), timeout_, std::move(canceller),
+                                  false,
+                                  [cb = std::move(cb)](CallStatus status, CompactionResponse&& r) {
+                                    cb(std::move(status),
+                                       CompactResult{detail::from_proto(r.header())});
+                                  });
+}
+
+std::optional<KeyValue> Client::get(std::string_view key) const {
+  const std::string k(key);
+  return run_blocking<std::optional<KeyValue>>(
+      "get", key, [&](auto cb) { start_get_one(k, std::move(cb), nullptr); });
+}
+
+GetResult Client::get(std::string_view key, const GetOptions& options) const {
+  const std::string k(key);
+  return run_blocking<GetResult>("get", key,
+                                 [&](auto cb) { start_get(k, options, std::move(cb), nullptr); });
+}
+
+PutResult Client::put(std::string_view key, std::string_view value,
+                      const PutOptions& options) const {
+  const std::string k(key), v(value);
+  return run_blocking<PutResult>("put", key,
+                                 [&](auto cb) { start_put(k, v, options, std::move(cb), nullptr); });
+}
+
+DeleteResult Client::delete_range(std::string_view key, const DeleteOptions& options) const {
+  const std::string k(key);
+  return run_blocking<DeleteResult>(
+      "delete_range", key, [&](auto cb) { start_delete(k, options, std::move(cb), nullptr); });
+}
+
+TxnResult Client::txn(const Txn& txn) const {
+  // Name the first key the transaction touches, so the message points somewhere useful.
+  std::string key;
+  if (!txn.compares().empty()) {
+    key = txn.compares().front().key;
+  } else {
+    for (const auto* ops : {&txn.success(), &txn.failure()}) {
+      for (const auto& op : *ops) {
+        std::visit(
+            [&](const auto& v) {
+              using T = std::decay_t<decltype(v)>;
+              if constexpr (!std::is_same_v<T, std::shared_ptr<const Txn>>) {
+                if (key.empty()) key = v.key;
+              }
+            },
+            op.variant());
+      }
+    }
+  }
+  return run_blocking<TxnResult>("txn", key,
+                                 [&](auto cb) { start_txn(txn, std::move(cb), nullptr); });
+}
+
+CompactResult Client::compact(std::int64_t revision, const CompactOptions& options) const {
+  return run_blocking<CompactResult>("compact", "rev " + std::to_string(revision), [&](auto cb) {
+    start_compact(revision, options, std::move(cb), nullptr);
+  });
+}
+
+}  // namespace etcdpp

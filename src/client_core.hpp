@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// What a Client's copies share: the transport and the executor for completions.
+#pragma once
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "detail/status.hpp"
+#include "etcdpp/client.hpp"
+#include "transport/transport.hpp"
+
+namespace etcdpp::detail {
+
+class ClientCore {
+ public:
+  explicit ClientCore(const ClientOptions& options);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  transport::Transport& transport() noexcept { return *transport_; }
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
+
+  /// One unary call: sends `request` within `timeout` and hands the response (or the failure) to
+  /// `done`, on a transport thread. The request and response live on the heap until then.
+  template <class Response, class Request, class Done>
+  void call(const transport::Method& method, std::unique_ptr<Request> request,
+            std::chrono::milliseconds timeout, std::shared_ptr<Canceller> canceller,
+            bool idempotent, Done done) {
+    struct State {
+      std::unique_ptr<Request> request;
+      Response response;
+      Done done;
+    };
+    auto state = std::make_shared<State>(State{std::move(request), Response{}, std::move(done)});
+    transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
+                                    std::move(canceller)};
+    transport_->unary(method, *state->request, &state->response, options,
+                      [state](transport::Status status) {
+                        state->done(call_status(status.code, std::move(status.message)),
+                                    std::move(state->response));
+                      });
+  }
+
+ private:
+  std::shared_ptr<asio::io_context> io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  asio::any_io_executor executor_;
+  std::thread thread_;
+  std::unique_ptr<transport::Transport> transport_;
+};
+
+}  // namespace etcdpp::detail

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Between etcdpp's plain structs and etcd's protobuf messages.
+#pragma once
+
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
+#include "etcdpp/kv.hpp"
+#include "etcdpp/txn.hpp"
+
+namespace etcdpp::detail {
+
+namespace pb = etcdserverpb;
+
+void to_proto(std::string_view key, const GetOptions& options, pb::RangeRequest* out);
+void to_proto(std::string_view key, std::string_view value, const PutOptions& options,
+              pb::PutRequest* out);
+void to_proto(std::string_view key, const DeleteOptions& options, pb::DeleteRangeRequest* out);
+void to_proto(const Txn& txn, pb::TxnRequest* out);
+
+ResponseHeader from_proto(const pb::ResponseHeader& header);
+KeyValue from_proto(const mvccpb::KeyValue& kv);
+GetResult from_proto(pb::RangeResponse&& response);
+PutResult from_proto(pb::PutResponse&& response);
+DeleteResult from_proto(pb::DeleteRangeResponse&& response);
+TxnResult from_proto(pb::TxnResponse&& response);
+
+}  // namespace etcdpp::detail

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "etcdpp/error.hpp"
+
+#include <array>
+#include <cstdio>
+
+#include "detail/status.hpp"
+
+namespace etcdpp {
+namespace {
+
+struct EtcdError {
+  Errc code;
+  std::string_view message;  // etcd's text, as rpctypes/error.go spells it
+};
+
+// etcd v3's errors (server/etcdserver/api/v3rpc/rpctypes). Only the text tells them apart: many
+// share a gRPC code (InvalidArgument covers an empty key and too many txn ops alike).
+constexpr std::array kEtcdErrors{
+    EtcdError{Errc::empty_key, "etcdserver: key is not provided"},
+    EtcdError{Errc::key_not_found, "etcdserver: key not found"},
+    EtcdError{Errc::value_provided, "etcdserver: value is provided"},
+    EtcdError{Errc::lease_provided, "etcdserver: lease is provided"},
+    EtcdError{Errc::too_many_txn_ops, "etcdserver: too many operations in txn request"},
+    EtcdError{Errc::duplicate_key_in_txn, "etcdserver: duplicate key given in txn request"},
+    EtcdError{Errc::compacted, "etcdserver: mvcc: required revision has been compacted"},
+    EtcdError{Errc::future_revision, "etcdserver: mvcc: required revision is a future revision"},
+    EtcdError{Errc::no_space, "etcdserver: mvcc: database space exceeded"},
+    EtcdError{Errc::lease_not_found, "etcdserver: requested lease not found"},
+    EtcdError{Errc::lease_exists, "etcdserver: lease already exists"},
+    EtcdError{Errc::lease_ttl_too_large, "etcdserver: too large lease TTL"},
+    EtcdError{Errc::watch_canceled, "etcdserver: watch canceled"},
+    EtcdError{Errc::member_exists, "etcdserver: member ID already exist"},
+    EtcdError{Errc::peer_url_exists, "etcdserver: Peer URLs already exists"},
+    EtcdError{Errc::member_not_enough_started,
+              "etcdserver: re-configuration failed due to not enough started members"},
+    EtcdError{Errc::member_bad_urls, "etcdserver: given member URLs are invalid"},
+    EtcdError{Errc::member_not_found, "etcdserver: member not found"},
+    EtcdError{Errc::member_not_learner, "etcdserver: can only promote a learner member"},
+    EtcdError{Errc::learner_not_ready,
+              "etcdserver: can only promote a learner member which is in sync with leader"},
+    EtcdError{Errc::too_many_learners, "etcdserver: too many learner members in cluster"},
+    EtcdError{Errc::request_too_large, "etcdserver: request is too large"},
+    EtcdError{Errc::too_many_requests, "etcdserver: too many requests"},
+    EtcdError{Errc::root_user_not_exist, "etcdserver: root user does not exist"},
+    EtcdError{Errc::root_role_not_exist, "etcdserver: root user does not have root role"},
+    EtcdError{Errc::user_already_exists, "etcdserver: user name already exists"},
+    EtcdError{Errc::user_empty, "etcdserver: user name is empty"},
+    EtcdError{Errc::user_not_found, "etcdserver: user name not found"},
+    EtcdError{Errc::role_already_exists, "etcdserver: role name already exists"},
+    EtcdError{Errc::role_not_found, "etcdserver: role name not found"},
+    EtcdError{Errc::role_empty, "etcdserver: role name is empty"},
+    EtcdError{Errc::auth_failed,
+              "etcdserver: authentication failed, invalid user ID or password"},
+    EtcdError{Errc::auth_permission_denied, "etcdserver: permission denied"},
+    EtcdError{Errc::role_not_granted, "etcdserver: role is not granted to the user"},
+    EtcdError{Errc::permission_not_granted, "etcdserver: permission is not granted to the role"},
+    EtcdError{Errc::auth_not_enabled, "etcdserver: authentication is not enabled"},
+    EtcdError{Errc::invalid_auth_token, "etcdserver: invalid auth token"},
+    EtcdError{Errc::invalid_auth_management, "etcdserver: invalid auth management"},
+    EtcdError{Errc::auth_old_revision, "etcdserver: revision of auth store is old"},
+    EtcdError{Errc::no_leader, "etcdserver: no leader"},
+    EtcdError{Errc::not_leader, "etcdserver: not leader"},
+    EtcdError{Errc::leader_changed, "etcdserver: leader changed"},
+    EtcdError{Errc::not_capable, "etcdserver: not capable"},
+    EtcdError{Errc::server_stopped, "etcdserver: server stopped"},
+    EtcdError{Errc::server_timeout, "etcdserver: request timed out"},
+    EtcdError{Errc::timeout_due_to_leader_fail,
+              "etcdserver: request timed out, possibly due to previous leader failure"},
+    EtcdError{Errc::timeout_due_to_connection_lost,
+              "etcdserver: request timed out, possibly due to connection lost"},
+    EtcdError{Errc::timeout_wait_applied_index,
+              "etcdserver: request timed out, waiting for the applied index took too long"},
+    EtcdError{Errc::unhealthy_cluster, "etcdserver: unhealthy cluster"},
+    EtcdError{Errc::corrupt_cluster, "etcdserver: corrupt cluster"},
+    EtcdError{Errc::bad_leader_transferee, "etcdserver: bad leader transferee"},
+};
+
+constexpr std::array<std::string_view, 17> kGrpcNames{
+    "ok",          "cancelled",          "unknown",           "invalid argument",
+    "deadline exceeded", "not found",    "already exists",    "permission denied",
+    "resource exhausted", "failed precondition", "aborted",   "out of range",
+    "unimplemented", "internal error",   "unavailable",       "data loss",
+    "unauthenticated"};
+
+class Category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "etcdpp"; }
+
+  std::string message(int value) const override {
+    if (value >= 0 && value < static_cast<int>(kGrpcNames.size())) {
+      return std::string(kGrpcNames[static_cast<std::size_t>(value)]);
+    }
+    for (const auto& e : kEtcdErrors) {
+      if (static_cast<int>(e.code) == value) return std::string(e.message);
+    }
+    switch (static_cast<Errc>(value)) {
+      case Errc::invalid_endpoint: return "invalid endpoint";
+      case Errc::invalid_option: return "invalid option";
+      case Errc::etcd_not_found: return "etcd binary not found (Debian package etcd-server)";
+      case Errc::node_failed: return "embedded etcd node failed";
+      default: return "unknown etcdpp error " + std::to_string(value);
+    }
+  }
+};
+
+}  // namespace
+
+const std::error_category& error_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+bool is_transient(std::error_code ec) noexcept {
+  if (ec.category() != error_category()) return false;
+  switch (static_cast<Errc>(ec.value())) {
+    case Errc::unavailable:
+    case Errc::deadline_exceeded:
+    case Errc::no_leader:
+    case Errc::leader_changed:
+    case Errc::not_capable:
+    case Errc::server_stopped:
+    case Errc::server_timeout:
+    case Errc::timeout_due_to_leader_fail:
+    case Errc::timeout_due_to_connection_lost:
+    case Errc::timeout_wait_applied_index:
+    case Errc::unhealthy_cluster:
+    case Errc::too_many_requests:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void throw_error(std::error_code ec, const std::string& what) {
+  if (ec == Errc::compacted) throw CompactedError(what, 0);
+  throw Error(ec, what);
+}
+
+namespace detail {
+
+std::error_code error_from_status(int code, std::string_view message) noexcept {
+  if (code == 0) return {};
+  if (message.starts_with("etcdserver:")) {
+    for (const auto& e : kEtcdErrors) {
+      if (message == e.message) return make_error_code(e.code);
+    }
+  }
+  if (code < 0 || code > 16) code = static_cast<int>(Errc::unknown);
+  return {code, error_category()};
+}
+
+CallStatus call_status(int code, std::string message) {
+  return CallStatus{error_from_status(code, message), std::move(message)};
+}
+
+std::string describe(std::string_view call, std::string_view key, const CallStatus& status) {
+  std::string out(call);
+  out += " \"";
+  for (const unsigned char c : key.substr(0, 200)) {
+    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (key.size() > 200) out += "...";
+  out += "\": ";
+  out += status.message.empty() ? status.code.message() : status.message;
+  return out;
+}
+
+void throw_if_failed(std::string_view call, std::string_view key, const CallStatus& status) {
+  if (status.code) throw_error(status.code, describe(call, key, status));
+}
+
+}  // namespace detail
+}  // namespace etcdpp

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// Paging over a range at one revision: the first page fixes the revision, each next page starts
+// just after the last key seen. etcd answers a limited range in key order, so no key is missed
+// or read twice.
+#include "etcdpp/paginator.hpp"
+
+#include "etcdpp/client.hpp"
+
+namespace etcdpp {
+
+struct Paginator::Impl {
+  Client client;
+  std::string key;
+  GetOptions options;
+  bool done = false;
+};
+
+Paginator::Paginator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Paginator::Paginator(Paginator&&) noexcept = default;
+Paginator& Paginator::operator=(Paginator&&) noexcept = default;
+Paginator::~Paginator() = default;
+
+bool Paginator::done() const noexcept { return impl_->done; }
+std::int64_t Paginator::revision() const noexcept { return impl_->options.revision; }
+
+std::vector<KeyValue> Paginator::next_page() {
+  auto& s = *impl_;
+  if (s.done) return {};
+  GetResult page = s.client.get(s.key, s.options);
+  // Pin every later page to the first page's revision.
+  if (s.options.revision == 0) s.options.revision = page.header.revision;
+  if (!page.more || page.kvs.empty()) {
+    s.done = true;
+  } else {
+    // The next page starts at the smallest key after the last one: the key with a 0 byte added.
+    s.key = page.kvs.back().key;
+    s.key.push_back('\0');
+  }
+  return std::move(page.kvs);
+}
+
+Paginator Client::paginate(std::string_view key, GetOptions options,
+                           std::int64_t page_size) const {
+  const auto refuse = [&](const char* why) {
+    throw_error(make_error_code(Errc::invalid_option),
+                "paginate \"" + std::string(key) + "\": " + why);
+  };
+  if (page_size <= 0) refuse("page_size must be positive");
+  if (options.limit != 0) refuse("limit cannot be combined with paging (use page_size)");
+  if (options.count_only) refuse("count_only has no pages (use get)");
+  if (options.sort_order == SortOrder::descend ||
+      (options.sort_order != SortOrder::none && options.sort_target != SortTarget::key)) {
+    refuse("pages are read in ascending key order; other sorting is not supported");
+  }
+  auto impl = std::make_unique<Paginator::Impl>(Paginator::Impl{*this, std::string(key), options});
+  // The range end is fixed once, from the original key, before the start key moves on.
+  if (options.prefix) {
+    impl->options.range_end = prefix_range_end(key);
+    if (key.empty()) impl->key = std::string(1, '\0');
+  } else if (options.from_key) {
+    impl->options.range_end = std::string(1, '\0');
+    if (key.empty()) impl->key = std::string(1, '\0');
+  }
+  impl->options.prefix = false;
+  impl->options.from_key = false;
+  impl->options.limit = page_size;
+  impl->options.sort_order = SortOrder::none;
+  return Paginator(std::move(impl));
+}
+
+}  // namespace etcdpp

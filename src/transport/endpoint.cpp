@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parsing of endpoint strings. Checked here because no server sees them: a typo must fail at
+// construction with a message naming the endpoint, not as a call that never connects.
+#include <charconv>
+
+#include "etcdpp/client.hpp"
+
+namespace etcdpp {
+namespace {
+
+[[noreturn]] void bad(std::string_view text, std::string_view why) {
+  throw_error(make_error_code(Errc::invalid_endpoint),
+              "invalid endpoint \"" + std::string(text) + "\": " + std::string(why));
+}
+
+std::uint16_t parse_port(std::string_view text, std::string_view port) {
+  unsigned value = 0;
+  const auto* end = port.data() + port.size();
+  auto [ptr, ec] = std::from_chars(port.data(), end, value);
+  if (port.empty() || ec != std::errc() || ptr != end || value == 0 || value > 65535) {
+    bad(text, "the port must be a number from 1 to 65535");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
+
+Endpoint Endpoint::parse(std::string_view text) {
+  Endpoint e;
+  std::string_view rest = text;
+  if (rest.empty()) bad(text, "empty");
+  if (rest.starts_with("unix://") || rest.starts_with("unix:")) {
+    rest.remove_prefix(rest.starts_with("unix://") ? 7 : 5);
+    if (rest.empty()) bad(text, "no socket path after unix:");
+    e.scheme = Scheme::unix_socket;
+    e.path = std::string(rest);
+    return e;
+  }
+  if (rest.starts_with("https://")) {
+    bad(text, "https:// needs TLS, which this version of etcdpp does not support yet");
+  }
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  if (rest.find("://") != std::string_view::npos) {
+    bad(text, "unknown scheme (use host:port, http://host:port or unix:///path)");
+  }
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.find('/') != std::string_view::npos) bad(text, "a path is not allowed");
+  std::string_view host, port;
+  if (rest.starts_with("[")) {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) bad(text, "unterminated [ in an IPv6 address");
+    host = rest.substr(1, close - 1);
+    const auto after = rest.substr(close + 1);
+    if (!after.starts_with(":")) bad(text, "missing :port after the IPv6 address");
+    port = after.substr(1);
+  } else {
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos) bad(text, "missing :port");
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) bad(text, "put an IPv6 address in brackets");
+  }
+  if (host.empty()) bad(text, "missing host");
+  e.host = std::string(host);
+  e.port = parse_port(text, port);
+  return e;
+}
+
+std::string Endpoint::to_string() const {
+  if (scheme == Scheme::unix_socket) return "unix://" + path;
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+}  // namespace etcdpp

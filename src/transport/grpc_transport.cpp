@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: Apache-2.0
+// The gRPC transport: one channel per endpoint, calls on gRPC's callback API through a generic
+// stub (protobuf messages in and out, no generated service code), failover between endpoints,
+// and retries with capped exponential backoff and jitter, timed by grpc::Alarm so that no thread
+// of ours is involved.
+#include <grpcpp/alarm.h>
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_callback.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <unordered_set>
+
+#include "transport/retry.hpp"
+#include "transport/transport.hpp"
+
+namespace etcdpp::transport {
+namespace {
+
+using Stub = grpc::TemplatedGenericStub<Message, Message>;
+
+std::chrono::system_clock::time_point to_system(Clock::time_point deadline) {
+  const auto left = deadline - Clock::now();
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(left);
+}
+
+std::int64_t to_ns(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+double random01() {
+  thread_local std::minstd_rand engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+std::string grpc_target(const Endpoint& e) {
+  if (e.scheme == Endpoint::Scheme::unix_socket) return "unix:" + e.path;
+  return e.to_string();
+}
+
+/// One endpoint's channel, and when it last proved unreachable.
+struct Channel {
+  Endpoint endpoint;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<Stub> stub;
+  /// Until when (steady clock, ns) calls should prefer other endpoints.
+  std::atomic<std::int64_t> failing_until{0};
+};
+
+class GrpcTransport;
+
+/// One unary call, across its attempts. Owned by shared_ptr: the canceller's action and the
+/// gRPC callback each hold it.
+struct UnaryCall : std::enable_shared_from_this<UnaryCall> {
+  GrpcTransport* transport = nullptr;
+  std::string method;
+  const Message* request = nullptr;
+  Message* response = nullptr;
+  UnaryOptions options;
+  std::function<void(Status)> done;
+
+  int attempt = 0;
+  std::size_t endpoint = 0;
+  Status last;
+
+  std::mutex mutex;  // guards context and alarm against a concurrent cancel
+  std::unique_ptr<grpc::ClientContext> context;
+  std::unique_ptr<grpc::Alarm> alarm;
+  bool cancelled = false;
+};
+
+class GrpcStream;
+
+class GrpcTransport final : public Transport {
+ public:
+  GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
+      : options_(options), endpoints_(std::move(endpoints)) {
+    for (const auto& e : endpoints_) {
+      grpc::ChannelArguments args;
+      args.SetMaxSendMessageSize(options.max_send_message_size);
+      args.SetMaxReceiveMessageSize(options.max_receive_message_size);
+      if (options.keepalive_time.count() > 0) {
+        // etcd refuses pings more often than every 5 s and pings without a stream
+        // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                    static_cast<int>(options.keepalive_timeout.count()));
+        args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+      }
+      // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
+      // stay unused for minutes. Cap it so that calls resume within about a second.
+      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                  static_cast<int>(options.reconnect_backoff_max.count()));
+      args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                  static_cast<int>(options.connect_timeout.count()));
+      auto channel = std::make_unique<Channel>();
+      channel->endpoint = e;
+      channel->channel =
+          grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
+      channel->stub = std::make_unique<Stub>(channel->channel);
+      channels_.push_back(std::move(channel));
+    }
+  }
+
+  ~GrpcTransport() override {
+    // Cancel what is in flight and wait for its callbacks: they use this object. Cancelled
+    // calls end promptly, but the wait is bounded all the same.
+    std::unique_lock lock(mutex_);
+    closing_ = true;
+    for (const auto& call : calls_) cancel(*call);
+    idle_.wait_for(lock, std::chrono::seconds(10), [&] { return calls_.empty() && streams_ == 0; });
+  }
+
+  void unary(const Method& method, const Message& request, Message* response,
+             const UnaryOptions& options, std::function<void(Status)> done) override {
+    auto call = std::make_shared<UnaryCall>();
+    call->transport = this;
+    call->method = method.path;
+    call->request = &request;
+    call->response = response;
+    call->options = options;
+    call->options.idempotent = options.idempotent || method.idempotent;
+    call->done = std::move(done);
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) {
+        call->done(Status{1, "client is shutting down"});
+        return;
+      }
+      calls_.insert(call);
+    }
+    if (call->options.canceller) {
+      std::weak_ptr<UnaryCall> weak = call;
+      const bool live = call->options.canceller->set_action([weak] {
+        if (auto c = weak.lock()) cancel(*c);
+      });
+      if (!live) {
+        finish(call, Status{1, "cancelled"});
+        return;
+      }
+    }
+    call->endpoint = choose_endpoint();
+    attempt(call);
+  }
+
+  std::unique_ptr<BidiStream> open_stream(const Method& method,
+                                          std::function<std::unique_ptr<Message>()> make_message,
+                                          StreamObserver* observer) override;
+
+  const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
+
+  void stream_started() {
+    std::lock_guard lock(mutex_);
+    ++streams_;
+  }
+  void stream_ended() {
+    std::lock_guard lock(mutex_);
+    --streams_;
+    idle_.notify_all();
+  }
+  std::size_t choose_endpoint() const {
+    // The current endpoint unless it failed recently; else the next that did not; else the one
+    // whose failure is oldest (its channel may well have reconnected by now).
+    const auto now = to_ns(Clock::now());
+    const std::size_t n = channels_.size();
+    const std::size_t start = current_.load(std::memory_order_relaxed);
+    std::size_t best = start % n;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t k = (start + i) % n;
+      const auto until = channels_[k]->failing_until.load(std::memory_order_relaxed);
+      if (until <= now) return k;
+      if (until < channels_[best]->failing_until.load(std::memory_order_relaxed)) best = k;
+    }
+    return best;
+  }
+  Stub& stub(std::size_t endpoint) { return *channels_[endpoint]->stub; }
+
+ private:
+  static void cancel(UnaryCall& call) {
+    std::lock_guard lock(call.mutex);
+    call.cancelled = true;
+    if (call.context) call.context->TryCancel();
+    if (call.alarm) call.alarm->Cancel();
+  }
+
+  void attempt(const std::shared_ptr<UnaryCall>& call) {
+    ++call->attempt;
+    call->response->Clear();
+    grpc::ClientContext* context;
+    {
+      std::lock_guard lock(call->mutex);
+      if (call->cancelled) {
+        // Cancelled between attempts: finish outside the lock.
+        context = nullptr;
+      } else {
+        call->context = std::make_unique<grpc::ClientContext>();
+        call->context->set_deadline(to_system(call->options.deadline));
+        // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
+        call->context->set_wait_for_ready(false);
+        context = call->context.get();
+      }
+    }
+    if (context == nullptr) {
+      finish(call, Status{1, "cancelled"});
+      return;
+    }
+    stub(call->endpoint)
+        .UnaryCall(context, call->method, grpc::StubOptions(), call->request, call->response,
+                   [this, call](grpc::Status status) { on_attempt_done(call, status); });
+  }
+
+  void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
+    auto& channel = *channels_[call->endpoint];
+    if (status.ok()) {
+      channel.failing_until.store(0, std::memory_order_relaxed);
+      finish(call, Status{});
+      return;
+    }
+    call->last = Status{static_cast<int>(status.error_code()), status.error_message()};
+    {
+      std::lock_guard lock(call->mutex);
+      if (call->cancelled) {
+        call->last = Status{1, "cancelled"};
+      }
+    }
+    if (call->last.code == 1) {
+      finish(call, call->last);
+      return;
+    }
+    const Verdict verdict =
+        classify(call->last.code, call->last.message, call->options.idempotent);
+    if (verdict == Verdict::fail) {
+      finish(call, call->last);
+      return;
+    }
+    const std::size_t n = channels_.size();
+    bool immediately = false;
+    if (verdict == Verdict::retry_next_endpoint) {
+      const auto until = Clock::now() + options_.reconnect_backoff_max;
+      channel.failing_until.store(to_ns(until), std::memory_order_relaxed);
+      std::size_t expected = call->endpoint;
+      current_.compare_exchange_strong(expected, (call->endpoint + 1) % n);
+      const std::size_t next = choose_endpoint();
+      // Another endpoint that has not failed lately is worth trying at once.
+      immediately = next != call->endpoint &&
+                    channels_[next]->failing_until.load(std::memory_order_relaxed) <=
+                        to_ns(Clock::now());
+      call->endpoint = next;
+    } else if (n > 1) {
+      call->endpoint = (call->endpoint + 1) % n;
+    }
+    if (immediately) {
+      attempt(call);
+      return;
+    }
+    const auto wait = backoff(call->attempt, options_.retry_backoff_base,
+                              options_.retry_backoff_max, random01());
+    if (Clock::now() + wait >= call->options.deadline) {
+      // No time left for another try: report the real failure, not a deadline.
+      finish(call, call->last);
+      return;
+    }
+    {
+      std::lock_guard lock(call->mutex);
+      if (!call->cancelled) {
+        call->alarm = std::make_unique<grpc::Alarm>();
+        call->alarm->Set(std::chrono::system_clock::now() + wait, [this, call](bool fired) {
+          if (fired) {
+            attempt(call);
+          } else {
+            finish(call, Status{1, "cancelled"});
+          }
+        });
+        return;
+      }
+    }
+    finish(call, Status{1, "cancelled"});
+  }
+
+  void finish(const std::shared_ptr<UnaryCall>& call, Status status) {
+    if (call->options.canceller) call->options.canceller->clear_action();
+    auto done = std::move(call->done);
+    done(std::move(status));
+    std::lock_guard lock(mutex_);
+    calls_.erase(call);
+    if (calls_.empty()) idle_.notify_all();
+  }
+
+  ClientOptions options_;
+  std::vector<Endpoint> endpoints_;
+  std::vector<std::unique_ptr<Channel>> channels_;
+  std::atomic<std::size_t> current_{0};
+
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  std::unordered_set<std::shared_ptr<UnaryCall>> calls_;
+  std::size_t streams_ = 0;
+  bool closing_ = false;
+};
+
+/// A bidirectional stream on gRPC's callback reactor. Writes are queued and sent one at a time,
+/// as the reactor requires.
+class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Message, Message> {
+ public:
+  GrpcStream(GrpcTransport& transport, std::size_t endpoint, const std::string& method,
+             std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer)
+      : transport_(transport), observer_(observer), incoming_(make_message()) {
+    transport_.stream_started();
+    transport_.stub(endpoint).PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
+                                                       this);
+    StartRead(incoming_.get());
+    StartCall();
+  }
+
+  ~GrpcStream() override {
+    context_.TryCancel();
+    std::unique_lock lock(mutex_);
+    finished_cv_.wait(lock, [&] { return finished_; });
+  }
+
+  void write(std::unique_ptr<Message> message) override {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    queue_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(queue_.front().get());
+    }
+  }
+
+  void cancel() override { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // The stream is over; OnDone tells how.
+    observer_->on_message(*incoming_);
+    incoming_->Clear();
+    StartRead(incoming_.get());
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    queue_.pop_front();
+    if (ok && !queue_.empty()) {
+      StartWrite(queue_.front().get());
+    } else {
+      writing_ = false;
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+      queue_.clear();
+      finished_cv_.notify_all();
+    }
+    transport_.stream_ended();
+  }
+
+ private:
+  GrpcTransport& transport_;
+  StreamObserver* observer_;
+  grpc::ClientContext context_;
+  std::unique_ptr<Message> incoming_;
+  std::mutex mutex_;
+  std::condition_variable finished_cv_;
+  std::deque<std::unique_ptr<Message>> queue_;
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+std::unique_ptr<BidiStream> GrpcTransport::open_stream(
+    const Method& method, std::function<std::unique_ptr<Message>()> make_message,
+    StreamObserver* observer) {
+  return std::make_unique<GrpcStream>(*this, choose_endpoint(), method.path,
+                                      std::move(make_message), observer);
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
+                                               std::vector<Endpoint> endpoints) {
+  return std::make_unique<GrpcTransport>(options, std::move(endpoints));
+}
+
+}  // namespace etcdpp::transport

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// The transport seam: everything above it (KV, Txn, and later Watch and Lease) speaks protobuf
+// messages through this interface, and only src/transport/ knows how they travel (gRPC today).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/message_lite.h>
+
+#include "etcdpp/client.hpp"
+#include "etcdpp/detail/async.hpp"
+
+namespace etcdpp::transport {
+
+using Message = google::protobuf::MessageLite;
+using Clock = std::chrono::steady_clock;
+
+/// A gRPC method by its full path, and whether calling it twice is harmless.
+struct Method {
+  const char* path;  ///< "/etcdserverpb.KV/Range"
+  bool idempotent;
+};
+
+/// The outcome of a call: gRPC's status code (0 is OK) and message.
+struct Status {
+  int code = 0;
+  std::string message;
+  bool ok() const noexcept { return code == 0; }
+};
+
+struct UnaryOptions {
+  Clock::time_point deadline;
+  /// Overrides Method::idempotent for this call (a read-only Txn is safe to retry).
+  bool idempotent = false;
+  /// Cancels the call, in flight or waiting to retry; may be null.
+  std::shared_ptr<detail::Canceller> canceller;
+};
+
+/// Receives what arrives on a bidirectional stream, on a transport thread; must not block.
+class StreamObserver {
+ public:
+  virtual ~StreamObserver() = default;
+  /// A message arrived; `message` is only valid during the call.
+  virtual void on_message(const Message& message) = 0;
+  /// The stream ended (once, last).
+  virtual void on_done(const Status& status) = 0;
+};
+
+/// A bidirectional stream. Writes are queued and sent in order. Destroying it cancels the stream
+/// and waits until the observer has seen on_done.
+class BidiStream {
+ public:
+  virtual ~BidiStream() = default;
+  virtual void write(std::unique_ptr<Message> message) = 0;
+  /// Ends the stream from this side (cancels it); on_done follows.
+  virtual void cancel() = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  /// Sends `request` and fills `response`, failing over and retrying as the call allows; calls
+  /// `done` exactly once, on a transport thread. Both messages must live until then.
+  virtual void unary(const Method& method, const Message& request, Message* response,
+                     const UnaryOptions& options, std::function<void(Status)> done) = 0;
+
+  /// Opens a stream on the current endpoint; `make_message` gives an empty message of the type
+  /// that the server sends. The observer must outlive the stream.
+  virtual std::unique_ptr<BidiStream> open_stream(
+      const Method& method, std::function<std::unique_ptr<Message>()> make_message,
+      StreamObserver* observer) = 0;
+
+  virtual const std::vector<Endpoint>& endpoints() const noexcept = 0;
+};
+
+/// A transport over gRPC channels, one per endpoint.
+std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
+                                               std::vector<Endpoint> endpoints);
+
+}  // namespace etcdpp::transport

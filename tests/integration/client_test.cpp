@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+// The client's transport against a real etcd: failover, deadlines, recovery after the server
+// comes back, cancellation, the asynchronous faces, and a fixed thread count.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/bind_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <atomic>
+#include <future>
+
+#include "support/test_env.hpp"
+
+namespace etcdpp {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TestPrefix;
+
+/// A loopback port that nothing listens on.
+std::string closed_endpoint() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+}
+
+TEST(ClientTest, FailsOverFromAClosedPortToALiveNode) {
+  Client client({.endpoints = {closed_endpoint(), test::node().client_endpoint()},
+                 .call_timeout = 5s});
+  TestPrefix p(client);
+  // Writes too: a request that found no connection never left, so it is safe to send again.
+  for (int i = 0; i < 20; ++i) client.put(p(std::to_string(i)), "v");
+  EXPECT_EQ(client.get(p.str(), {.prefix = true, .count_only = true}).count, 20);
+}
+
+TEST(ClientTest, StoppedServerGivesUnavailableWithinTheDeadlineThenRecoversQuickly) {
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 3s});
+  client.put("recover", "1");
+  node.stop();
+
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    client.get("recover");
+    ADD_FAILURE() << "a read from a stopped server succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable) << e.what();
+    EXPECT_NE(std::string(e.what()).find("get \"recover\""), std::string::npos);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s + 200ms);
+
+  node.start();
+  const auto back = std::chrono::steady_clock::now();
+  // The first call after the restart may wait out gRPC's reconnect backoff, which etcdpp caps.
+  std::optional<KeyValue> kv;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        try {
+          kv = client.with_timeout(500ms).get("recover");
+          return true;
+        } catch (const Error& e) {
+          return is_transient(e.code());
+        }
+      },
+      5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
+  ASSERT_TRUE(kv);
+  EXPECT_EQ(kv->value, "1");
+}
+
+TEST(ClientTest, DeadlinePassesOnAPausedServer) {
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}});
+  client.put("k", "v");
+  ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    client.with_timeout(300ms).get("k");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::deadline_exceeded) << e.what();
+  }
+  const auto took = std::chrono::steady_clock::now() - start;
+  ::kill(node.pid(), SIGCONT);
+  EXPECT_GE(took, 290ms);
+  EXPECT_LT(took, 2s);
+  EXPECT_EQ(client.get("k")->value, "v");
+}
+
+TEST(ClientTest, CancellationSlotCancelsACallInFlight) {
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 30s});
+  client.put("k", "v");
+  ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
+  asio::cancellation_signal signal;
+  std::optional<std::error_code> result;
+  client.async_get("k", asio::bind_cancellation_slot(
+                            signal.slot(), [&](std::error_code ec, std::optional<KeyValue>) {
+                              result = ec;
+                            }));
+  const auto start = std::chrono::steady_clock::now();
+  signal.emit(asio::cancellation_type::terminal);
+  // The handler runs on the client's own thread: wait for it.
+  EXPECT_TRUE(test::wait_until([&] { return result.has_value(); }, 5s));
+  ::kill(node.pid(), SIGCONT);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(*result, Errc::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(ClientTest, AsyncHandlerRunsOnItsExecutorWithTheErrorCode) {
+  Client client = test::client();
+  TestPrefix p(client);
+  asio::io_context io;
+  const auto io_thread = std::this_thread::get_id();
+  std::error_code put_error, empty_key_error;
+  std::optional<KeyValue> got;
+  bool on_io_thread = false;
+  client.async_put(p("a"), "1", asio::bind_executor(io, [&](std::error_code ec, PutResult) {
+                     put_error = ec;
+                     client.async_get(p("a"), asio::bind_executor(io, [&](std::error_code,
+                                                                          std::optional<KeyValue> kv) {
+                                        got = kv;
+                                        on_io_thread = std::this_thread::get_id() == io_thread;
+                                      }));
+                   }));
+  client.async_put("", "v", asio::bind_executor(io, [&](std::error_code ec, PutResult) {
+                     empty_key_error = ec;
+                   }));
+  io.run();  // returns once both handlers (and the nested one) have run
+  EXPECT_FALSE(put_error);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->value, "1");
+  EXPECT_TRUE(on_io_thread);
+  EXPECT_EQ(empty_key_error, Errc::empty_key);
+}
+
+TEST(ClientTest, UseFutureAndCoroutinesWork) {
+  Client client = test::client();
+  TestPrefix p(client);
+  std::future<PutResult> put = client.async_put(p("f"), "future", asio::use_future);
+  EXPECT_GT(put.get().header.revision, 0);
+
+  asio::io_context io;
+  std::string seen;
+  std::int64_t count = -1;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await client.async_put(p("c"), "coroutine", asio::use_awaitable);
+        auto kv = co_await client.async_get(p("c"), asio::use_awaitable);
+        seen = kv ? kv->value : "";
+        auto r = co_await client.async_get(p.str(), {.prefix = true, .count_only = true},
+                                           asio::use_awaitable);
+        count = r.count;
+        auto t = co_await client.async_txn(Txn{}.if_(Compare::value(p("c")) == "coroutine"),
+                                           asio::use_awaitable);
+        if (!t.succeeded) seen = "txn failed";
+        co_await client.async_delete_range(p("f"), asio::use_awaitable);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  EXPECT_EQ(seen, "coroutine");
+  EXPECT_EQ(count, 2);
+  EXPECT_FALSE(client.get(p("f")));
+}
+
+TEST(ClientTest, ThreadCountStaysFixedOverTenThousandAsyncCalls) {
+  Client client = test::client();
+  TestPrefix p(client);
+  client.put(p("warm"), "v");  // the first call starts whatever threads gRPC starts
+  const int after_first = test::thread_count();
+
+  std::atomic<int> done{0}, failed{0};
+  constexpr int kCalls = 10000;
+  constexpr int kInFlight = 256;
+  std::atomic<int> issued{0};
+  std::function<void()> issue_one = [&] {
+    const int i = issued++;
+    if (i >= kCalls) return;
+    client.async_put(p(std::to_string(i % 100)), "v", [&](std::error_code ec, PutResult) {
+      if (ec) ++failed;
+      ++done;
+      issue_one();
+    });
+  };
+  for (int i = 0; i < kInFlight; ++i) issue_one();
+  ASSERT_TRUE(test::wait_until([&] { return done == kCalls; }, 120s)) << done;
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(test::thread_count(), after_first);
+}
+
+TEST(ClientTest, CopiesShareTheConnectionAndOutliveTheOriginal) {
+  std::optional<Client> original = test::client();
+  Client copy = *original;
+  original.reset();
+  TestPrefix p(copy);
+  copy.put(p("k"), "v");
+  EXPECT_EQ(copy.get(p("k"))->value, "v");
+}
+
+}  // namespace
+}  // namespace etcdpp
