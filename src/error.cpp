@@ -167,8 +167,13 @@ std::string describe(std::string_view call, std::string_view key, const CallStat
     }
   }
   if (key.size() > 200) out += "...";
-  out += "\": ";
-  out += status.message.empty() ? status.code.message() : status.message;
+  out += '"';
+  // std::system_error appends ": " and the code's message; add the server's text only when it
+  // says more than that (gRPC's details, such as "Sent message larger than max").
+  if (!status.message.empty() && status.message != status.code.message()) {
+    out += ": ";
+    out += status.message;
+  }
   return out;
 }
 

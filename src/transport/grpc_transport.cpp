@@ -359,13 +359,15 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
 
   void OnDone(const grpc::Status& status) override {
     observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
+    // Once finished_ is seen, the destructor may free this object: touch no member after it.
+    GrpcTransport& transport = transport_;
     {
       std::lock_guard lock(mutex_);
       finished_ = true;
       queue_.clear();
       finished_cv_.notify_all();
     }
-    transport_.stream_ended();
+    transport.stream_ended();
   }
 
  private:

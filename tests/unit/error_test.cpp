@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <gtest/gtest.h>
+
+#include "detail/status.hpp"
+#include "etcdpp/error.hpp"
+
+namespace etcdpp {
+namespace {
+
+TEST(ErrorTest, CategoryNamesEtcdErrorsAndTransientOnes) {
+  EXPECT_STREQ(error_category().name(), "etcdpp");
+  EXPECT_EQ(make_error_code(Errc::compacted).message(),
+            "etcdserver: mvcc: required revision has been compacted");
+  EXPECT_EQ(make_error_code(Errc::unavailable).message(), "unavailable");
+  EXPECT_TRUE(is_transient(Errc::unavailable));
+  EXPECT_TRUE(is_transient(Errc::no_leader));
+  EXPECT_FALSE(is_transient(Errc::empty_key));
+  EXPECT_FALSE(is_transient(std::make_error_code(std::errc::timed_out)));
+}
+
+TEST(ErrorTest, ThrowErrorGivesCompactedErrorForCompaction) {
+  EXPECT_THROW(throw_error(Errc::compacted, "get \"k\""), CompactedError);
+  try {
+    throw_error(Errc::empty_key, "put \"\": etcdserver: key is not provided");
+  } catch (const CompactedError&) {
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::empty_key);
+  }
+}
+
+TEST(ErrorTest, EtcdMessagesMapToTheirOwnCodesAndOthersKeepTheGrpcCode) {
+  using detail::error_from_status;
+  EXPECT_FALSE(error_from_status(0, ""));
+  EXPECT_EQ(error_from_status(3, "etcdserver: key is not provided"), Errc::empty_key);
+  EXPECT_EQ(error_from_status(3, "etcdserver: too many operations in txn request"),
+            Errc::too_many_txn_ops);
+  EXPECT_EQ(error_from_status(11, "etcdserver: mvcc: required revision has been compacted"),
+            Errc::compacted);
+  EXPECT_EQ(error_from_status(14, "etcdserver: no leader"), Errc::no_leader);
+  EXPECT_EQ(error_from_status(16, "etcdserver: invalid auth token"), Errc::invalid_auth_token);
+  EXPECT_EQ(error_from_status(14, "failed to connect to all addresses"), Errc::unavailable);
+  EXPECT_EQ(error_from_status(3, "etcdserver: something new"), Errc::invalid_argument);
+  EXPECT_EQ(error_from_status(99, "odd"), Errc::unknown);
+}
+
+TEST(ErrorTest, MessageNamesTheCallAndTheKeyEscapingBinaryBytes) {
+  const detail::CallStatus status{make_error_code(Errc::unavailable), "Socket closed"};
+  EXPECT_EQ(detail::describe("get", std::string("a\0b\n", 4), status),
+            "get \"a\\x00b\\x0a\": Socket closed");
+  try {
+    detail::throw_if_failed("put", "k", {make_error_code(Errc::empty_key),
+                                         "etcdserver: key is not provided"});
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    // The code's text is not repeated.
+    EXPECT_STREQ(e.what(), "put \"k\": etcdserver: key is not provided");
+  }
+}
+
+}  // namespace
+}  // namespace etcdpp
