@@ -13,8 +13,10 @@ void say(const std::string& what) { std::cout << "tour: " << what << std::endl; 
 
 asio::awaitable<void> count_services(etcdpp::Client client) {
   // The same calls, asynchronous: no thread blocks while etcd answers.
-  auto result = co_await client.async_get("tour/services/", {.prefix = true, .count_only = true},
-                                          asio::use_awaitable);
+  // Options as a named object: GCC 12 mis-copies aggregate temporaries holding a std::string
+  // when they appear inside a co_await expression.
+  const etcdpp::GetOptions count{.prefix = true, .count_only = true};
+  auto result = co_await client.async_get("tour/services/", count, asio::use_awaitable);
   say("coroutine: " + std::to_string(result.count) + " services registered");
 }
 

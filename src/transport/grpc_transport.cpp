@@ -58,10 +58,22 @@ struct Channel {
 
 class GrpcTransport;
 
+/// Counts a call as alive from its creation until the very end of its destruction.
+struct Liveness {
+  explicit Liveness(GrpcTransport& t);
+  ~Liveness();
+  Liveness(const Liveness&) = delete;
+  Liveness& operator=(const Liveness&) = delete;
+  GrpcTransport& transport;
+};
+
 /// One unary call, across its attempts. Owned by shared_ptr: the canceller's action and the
 /// gRPC callback each hold it.
-struct UnaryCall : std::enable_shared_from_this<UnaryCall> {
-  GrpcTransport* transport = nullptr;
+struct UnaryCall {
+  explicit UnaryCall(GrpcTransport& t) : live(t) {}
+  // First member, so destroyed last: after the ClientContext, which holds a reference to the
+  // channel (see GrpcTransport::~GrpcTransport).
+  Liveness live;
   std::string method;
   const Message* request = nullptr;
   Message* response = nullptr;
@@ -103,6 +115,9 @@ class GrpcTransport final : public Transport {
                   static_cast<int>(options.reconnect_backoff_max.count()));
       args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
                   static_cast<int>(options.connect_timeout.count()));
+      // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
+      // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
       auto channel = std::make_unique<Channel>();
       channel->endpoint = e;
       channel->channel =
@@ -118,13 +133,25 @@ class GrpcTransport final : public Transport {
     std::unique_lock lock(mutex_);
     closing_ = true;
     for (const auto& call : calls_) cancel(*call);
-    idle_.wait_for(lock, std::chrono::seconds(10), [&] { return calls_.empty() && streams_ == 0; });
+    // A call's last reference dies on a gRPC thread just after its callback, and with it its
+    // ClientContext and that context's reference to the channel. Were that the channel's last
+    // reference, gRPC would tear its callback queue down from one of that queue's own threads
+    // (which joins itself and aborts). So the channels stay until every call is gone.
+    idle_.wait_for(lock, std::chrono::seconds(10), [&] { return live_calls_ == 0 && streams_ == 0; });
+  }
+
+  void call_created() {
+    std::lock_guard lock(mutex_);
+    ++live_calls_;
+  }
+  void call_destroyed() {
+    std::lock_guard lock(mutex_);
+    if (--live_calls_ == 0) idle_.notify_all();
   }
 
   void unary(const Method& method, const Message& request, Message* response,
              const UnaryOptions& options, std::function<void(Status)> done) override {
-    auto call = std::make_shared<UnaryCall>();
-    call->transport = this;
+    auto call = std::make_shared<UnaryCall>(*this);
     call->method = method.path;
     call->request = &request;
     call->response = response;
@@ -293,7 +320,6 @@ class GrpcTransport final : public Transport {
     done(std::move(status));
     std::lock_guard lock(mutex_);
     calls_.erase(call);
-    if (calls_.empty()) idle_.notify_all();
   }
 
   ClientOptions options_;
@@ -304,9 +330,13 @@ class GrpcTransport final : public Transport {
   std::mutex mutex_;
   std::condition_variable idle_;
   std::unordered_set<std::shared_ptr<UnaryCall>> calls_;
+  std::size_t live_calls_ = 0;
   std::size_t streams_ = 0;
   bool closing_ = false;
 };
+
+Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }
+Liveness::~Liveness() { transport.call_destroyed(); }
 
 /// A bidirectional stream on gRPC's callback reactor. Writes are queued and sent one at a time,
 /// as the reactor requires.

@@ -153,13 +153,13 @@ TEST(TransportTest, DestroyingTheTransportCancelsCallsInFlight) {
   pb::PutResponse response;
   ASSERT_TRUE(call(*t, kPut, put, &response).ok());
 
-  ASSERT_EQ(::kill(node.pid(), SIGSTOP), 0);
+  test::pause_process(node.pid());
   std::promise<Status> done;
   t->unary(kPut, put, &response, {.deadline = Clock::now() + 60s},
            [&](Status s) { done.set_value(std::move(s)); });
   const auto start = Clock::now();
   t.reset();
-  ::kill(node.pid(), SIGCONT);
+  test::resume_process(node.pid());
   auto future = done.get_future();
   ASSERT_EQ(future.wait_for(0s), std::future_status::ready);
   EXPECT_EQ(future.get().code, 1);  // cancelled

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/test_env.hpp"
 
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -36,5 +40,33 @@ int thread_count() {
   }
   return -1;
 }
+
+namespace {
+
+// The state letter of /proc/<pid>/task/<tid>/stat: after the ")" that ends the command name.
+char task_state(const std::filesystem::path& stat) {
+  std::ifstream in(stat);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  return close == std::string::npos || close + 2 >= text.size() ? '?' : text[close + 2];
+}
+
+}  // namespace
+
+void pause_process(int pid) {
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  const bool stopped = wait_until(
+      [&] {
+        for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+          if (task_state(task.path() / "stat") != 'T') return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(5));
+  ASSERT_TRUE(stopped) << "process " << pid << " did not stop";
+}
+
+void resume_process(int pid) { ASSERT_EQ(::kill(pid, SIGCONT), 0); }
 
 }  // namespace etcdpp::test

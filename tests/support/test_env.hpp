@@ -49,4 +49,10 @@ bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
 /// The number of threads of this process (from /proc/self/status).
 int thread_count();
 
+/// Sends SIGSTOP to `pid` and waits until every thread of it is stopped: kill() returns before
+/// the signal has taken effect everywhere.
+void pause_process(int pid);
+/// Sends SIGCONT to `pid`.
+void resume_process(int pid);
+
 }  // namespace etcdpp::test
