@@ -301,11 +301,16 @@ class GrpcTransport final : public Transport {
       std::lock_guard lock(call->mutex);
       if (!call->cancelled) {
         call->alarm = std::make_unique<grpc::Alarm>();
-        call->alarm->Set(std::chrono::system_clock::now() + wait, [this, call](bool fired) {
+        // The alarm keeps its callback: a strong reference there would be a cycle. calls_ holds
+        // the call until it finishes.
+        std::weak_ptr<UnaryCall> weak = call;
+        call->alarm->Set(std::chrono::system_clock::now() + wait, [this, weak](bool fired) {
+          auto c = weak.lock();
+          if (!c) return;
           if (fired) {
-            attempt(call);
+            attempt(c);
           } else {
-            finish(call, Status{1, "cancelled"});
+            finish(c, Status{1, "cancelled"});
           }
         });
         return;
