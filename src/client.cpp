@@ -8,13 +8,14 @@
 #include <thread>
 
 #include "client_core.hpp"
+#include "watch_hub.hpp"
 #include "detail/convert.hpp"
 #include "detail/status.hpp"
 
 namespace etcdpp {
 namespace detail {
 
-ClientCore::ClientCore(const ClientOptions& options) {
+ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
   if (options.endpoints.empty()) {
     throw_error(make_error_code(Errc::invalid_endpoint), "Client: no endpoint given");
   }
@@ -34,6 +35,8 @@ ClientCore::ClientCore(const ClientOptions& options) {
   check(options.reconnect_backoff_max.count() >= 100, "reconnect_backoff_max must be >= 100ms");
   check(options.max_send_message_size > 0 && options.max_receive_message_size > 0,
         "message size limits must be positive");
+  check(options.watch_stall_timeout >= std::chrono::milliseconds(300),
+        "watch_stall_timeout must be at least 300ms");
 
   if (options.executor) {
     executor_ = options.executor;
@@ -48,9 +51,22 @@ ClientCore::ClientCore(const ClientOptions& options) {
   transport_ = transport::make_grpc_transport(options, std::move(endpoints));
 }
 
+std::shared_ptr<WatchHub> ClientCore::watch_hub() {
+  std::lock_guard lock(hubs_mutex_);
+  if (!watch_hub_) {
+    watch_hub_ = std::make_shared<WatchHub>(*transport_, executor_, options_);
+    watch_hub_->start();
+  }
+  return watch_hub_;
+}
+
 ClientCore::~ClientCore() {
-  // The transport goes first: it cancels what is in flight and waits for the callbacks, whose
-  // completions may still be posted to the thread below.
+  // The streams go first (a posted tick may still hold the hub for a moment, but after
+  // shutdown() it no longer touches the transport). Then the transport: it cancels what is in
+  // flight and waits for the callbacks, whose completions may still be posted to the thread
+  // below.
+  if (watch_hub_) watch_hub_->shutdown();
+  watch_hub_.reset();
   transport_.reset();
   if (!thread_.joinable()) return;
   work_.reset();

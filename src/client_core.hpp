@@ -5,6 +5,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -14,6 +15,8 @@
 
 namespace etcdpp::detail {
 
+class WatchHub;
+
 class ClientCore {
  public:
   explicit ClientCore(const ClientOptions& options);
@@ -22,6 +25,8 @@ class ClientCore {
   ClientCore& operator=(const ClientCore&) = delete;
 
   transport::Transport& transport() noexcept { return *transport_; }
+  /// The hub of this client's watches, made on first use.
+  std::shared_ptr<WatchHub> watch_hub();
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
   /// One unary call: sends `request` within `timeout` and hands the response (or the failure) to
@@ -51,6 +56,9 @@ class ClientCore {
   asio::any_io_executor executor_;
   std::thread thread_;
   std::unique_ptr<transport::Transport> transport_;
+  ClientOptions options_;
+  std::mutex hubs_mutex_;
+  std::shared_ptr<WatchHub> watch_hub_;
 };
 
 }  // namespace etcdpp::detail

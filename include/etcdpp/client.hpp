@@ -18,6 +18,7 @@
 #include "etcdpp/kv.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
+#include "etcdpp/watch.hpp"
 
 namespace etcdpp {
 
@@ -69,6 +70,9 @@ struct ClientOptions {
   std::chrono::milliseconds retry_backoff_max{1000};
   /// How fast a lost connection is retried: gRPC's reconnect backoff, capped at this.
   std::chrono::milliseconds reconnect_backoff_max{1000};
+  /// A watch stream that receives nothing, not even answers to the progress requests etcdpp
+  /// sends when it is idle, for this long is abandoned and its watches resumed on another.
+  std::chrono::milliseconds watch_stall_timeout{30000};
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;
@@ -128,6 +132,15 @@ class Client {
   /// revision of the first page; only the current page is held in memory. The options choose the
   /// range as for get(); sorting other than ascending by key, limit and count_only are refused.
   Paginator paginate(std::string_view key, GetOptions options, std::int64_t page_size = 1000) const;
+
+  /// Watches a key, a range or a prefix; returns once etcd has created the watch. With a
+  /// callback, batches are pushed to it (on WatchOptions::executor, else the client's); without
+  /// one, pull them with Watch::next or Watch::async_next. All watches of a client share one
+  /// stream. Throws Error if the watch cannot be created within the call timeout, and
+  /// CompactedError if its start revision is compacted.
+  /// @see https://etcd.io/docs/v3.4/learning/api/#watch-api
+  Watch watch(std::string_view key, const WatchOptions& options = {},
+              Watch::Callback callback = {}) const;
 
   /// @copydoc get(std::string_view) const
   /// Handler signature: `void(std::error_code, std::optional<KeyValue>)`.

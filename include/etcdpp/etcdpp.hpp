@@ -8,3 +8,4 @@
 #include "etcdpp/kv.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
+#include "etcdpp/watch.hpp"

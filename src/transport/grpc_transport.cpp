@@ -180,9 +180,18 @@ class GrpcTransport final : public Transport {
     attempt(call);
   }
 
-  std::unique_ptr<BidiStream> open_stream(const Method& method,
-                                          std::function<std::unique_ptr<Message>()> make_message,
-                                          StreamObserver* observer) override;
+  std::unique_ptr<BidiStream> open_stream(
+      const Method& method, std::function<std::unique_ptr<Message>()> make_message,
+      StreamObserver* observer,
+      const std::vector<std::pair<std::string, std::string>>& metadata) override;
+
+  void stream_failed() override {
+    const std::size_t k = last_stream_endpoint_.load(std::memory_order_relaxed);
+    channels_[k]->failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
+                                      std::memory_order_relaxed);
+    std::size_t expected = k;
+    current_.compare_exchange_strong(expected, (k + 1) % channels_.size());
+  }
 
   const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
 
@@ -331,6 +340,7 @@ class GrpcTransport final : public Transport {
   std::vector<Endpoint> endpoints_;
   std::vector<std::unique_ptr<Channel>> channels_;
   std::atomic<std::size_t> current_{0};
+  std::atomic<std::size_t> last_stream_endpoint_{0};
 
   std::mutex mutex_;
   std::condition_variable idle_;
@@ -348,11 +358,17 @@ Liveness::~Liveness() { transport.call_destroyed(); }
 class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Message, Message> {
  public:
   GrpcStream(GrpcTransport& transport, std::size_t endpoint, const std::string& method,
-             std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer)
+             std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer,
+             const std::vector<std::pair<std::string, std::string>>& metadata)
       : transport_(transport), observer_(observer), incoming_(make_message()) {
     transport_.stream_started();
+    for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
     transport_.stub(endpoint).PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
                                                        this);
+    // gRPC frees the call's internals as soon as nothing is outstanding, before OnDone; a write
+    // from outside a reaction could then touch freed memory. The hold keeps the call until the
+    // read side has ended (OnReadDone(false)), after which write() sends nothing.
+    AddHold();
     StartRead(incoming_.get());
     StartCall();
   }
@@ -365,7 +381,7 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
 
   void write(std::unique_ptr<Message> message) override {
     std::lock_guard lock(mutex_);
-    if (finished_) return;
+    if (released_) return;
     queue_.push_back(std::move(message));
     if (!writing_) {
       writing_ = true;
@@ -376,7 +392,13 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
   void cancel() override { context_.TryCancel(); }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // The stream is over; OnDone tells how.
+    if (!ok) {
+      // The stream is over; OnDone tells how, once the hold is gone.
+      std::lock_guard lock(mutex_);
+      released_ = true;
+      RemoveHold();
+      return;
+    }
     observer_->on_message(*incoming_);
     incoming_->Clear();
     StartRead(incoming_.get());
@@ -414,14 +436,17 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
   std::condition_variable finished_cv_;
   std::deque<std::unique_ptr<Message>> queue_;
   bool writing_ = false;
+  bool released_ = false;  // the hold is gone: no more writes
   bool finished_ = false;
 };
 
 std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     const Method& method, std::function<std::unique_ptr<Message>()> make_message,
-    StreamObserver* observer) {
-  return std::make_unique<GrpcStream>(*this, choose_endpoint(), method.path,
-                                      std::move(make_message), observer);
+    StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
+  const std::size_t endpoint = choose_endpoint();
+  last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
+  return std::make_unique<GrpcStream>(*this, endpoint, method.path, std::move(make_message),
+                                      observer, metadata);
 }
 
 }  // namespace

@@ -70,10 +70,16 @@ class Transport {
                      const UnaryOptions& options, std::function<void(Status)> done) = 0;
 
   /// Opens a stream on the current endpoint; `make_message` gives an empty message of the type
-  /// that the server sends. The observer must outlive the stream.
+  /// that the server sends. `metadata` is sent with the call (etcd's "hasleader"). The observer
+  /// must outlive the stream.
   virtual std::unique_ptr<BidiStream> open_stream(
       const Method& method, std::function<std::unique_ptr<Message>()> make_message,
-      StreamObserver* observer) = 0;
+      StreamObserver* observer,
+      const std::vector<std::pair<std::string, std::string>>& metadata = {}) = 0;
+
+  /// Marks the endpoint the last stream went to as failing, so that the next stream or call
+  /// prefers another one (a stream broke, or its member lost its leader).
+  virtual void stream_failed() = 0;
 
   virtual const std::vector<Endpoint>& endpoints() const noexcept = 0;
 };

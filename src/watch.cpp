@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: Apache-2.0
+// Watches: the hub that multiplexes them on one stream and resumes them after failures, and the
+// per-watch delivery to a callback or to next()/async_next().
+//
+// Revisions are the whole story. Each watch remembers next_revision, the first revision it has
+// not received. A (re)created server watch starts there, and any event below it is dropped, so
+// a resume neither loses nor repeats an event. Progress notifications never move next_revision:
+// etcd 3.4 may send a progress answer ahead of events still queued for a slow watcher.
+#include "watch_hub.hpp"
+
+#include <asio/post.hpp>
+#include <random>
+
+#include "client_core.hpp"
+#include "detail/convert.hpp"
+#include "detail/status.hpp"
+
+namespace etcdpp {
+namespace detail {
+namespace {
+
+namespace pb = etcdserverpb;
+constexpr transport::Method kWatch{"/etcdserverpb.Watch/Watch", false};
+constexpr auto kTick = std::chrono::milliseconds(250);
+constexpr std::size_t kBatchesPerDrain = 16;
+
+Event from_proto(const mvccpb::Event& e) {
+  Event out;
+  out.type = e.type() == mvccpb::Event::DELETE ? Event::Type::delete_range : Event::Type::put;
+  out.kv = detail::from_proto(e.kv());
+  if (e.has_prev_kv()) out.prev_kv = detail::from_proto(e.prev_kv());
+  return out;
+}
+
+std::string watch_range_end(std::string_view key, const WatchOptions& o) {
+  if (o.prefix) return prefix_range_end(key);
+  if (o.from_key) return std::string(1, '\0');
+  return o.range_end;
+}
+
+std::string watch_key(std::string_view key, const WatchOptions& o) {
+  if (key.empty() && (o.prefix || o.from_key)) return std::string(1, '\0');
+  return std::string(key);
+}
+
+}  // namespace
+
+// ---- WatchState ----------------------------------------------------------------------------
+
+WatchState::WatchState(std::string k, const WatchOptions& o, Watch::Callback cb,
+                       asio::any_io_executor ex)
+    : key(watch_key(k, o)),
+      range_end(watch_range_end(k, o)),
+      options(o),
+      callback(std::move(cb)),
+      executor(std::move(ex)),
+      next_revision(o.start_revision) {}
+
+void WatchState::push_locked(WatchBatch batch) {
+  pending_events += batch.events.size();
+  queue.push_back(std::move(batch));
+  deliver_locked();
+}
+
+void WatchState::end_locked(std::error_code ec) {
+  if (ended || cancelled) return;
+  ended = true;
+  final_error = ec;
+  cv.notify_all();
+  deliver_locked();
+}
+
+void WatchState::deliver_locked() {
+  cv.notify_all();
+  if (callback) {
+    if (!dispatching && !cancelled) {
+      dispatching = true;
+      asio::post(executor, [self = shared_from_this()] { self->drain(); });
+    }
+    return;
+  }
+  if (!waiter) return;
+  if (!queue.empty()) {
+    auto w = std::move(waiter);
+    waiter = nullptr;
+    if (waiter_canceller) waiter_canceller->clear_action();
+    WatchBatch batch = std::move(queue.front());
+    queue.pop_front();
+    pending_events -= batch.events.size();
+    w(CallStatus{}, std::move(batch));
+  } else if (ended && !final_delivered) {
+    final_delivered = true;
+    auto w = std::move(waiter);
+    waiter = nullptr;
+    w(CallStatus{final_error, {}}, WatchBatch{});
+  }
+}
+
+void WatchState::after_pop_locked(std::unique_lock<std::mutex>& lock) {
+  if (!paused || cancelled || ended || pending_events > options.max_pending_events / 2) return;
+  paused = false;
+  auto h = hub.lock();
+  lock.unlock();
+  if (h) h->resume(shared_from_this());
+  lock.lock();
+}
+
+void WatchState::drain() {
+  std::unique_lock lock(mutex);
+  for (std::size_t n = 0;; ++n) {
+    if (cancelled || (queue.empty() && (!ended || final_delivered))) {
+      dispatching = false;
+      cv.notify_all();
+      return;
+    }
+    if (n == kBatchesPerDrain) {
+      // Let other work on the executor run; continue in a fresh turn.
+      asio::post(executor, [self = shared_from_this()] { self->drain(); });
+      return;
+    }
+    std::error_code ec;
+    WatchBatch batch;
+    if (!queue.empty()) {
+      batch = std::move(queue.front());
+      queue.pop_front();
+      pending_events -= batch.events.size();
+    } else {
+      ec = final_error;
+      final_delivered = true;
+    }
+    callback_thread = std::this_thread::get_id();
+    lock.unlock();
+    try {
+      callback(ec, std::move(batch));
+    } catch (...) {
+      // A callback that throws must not take the executor's thread down; it has been told.
+    }
+    lock.lock();
+    callback_thread = {};
+    cv.notify_all();
+    after_pop_locked(lock);
+  }
+}
+
+// ---- WatchHub ------------------------------------------------------------------------------
+
+class WatchHub::Observer final : public transport::StreamObserver {
+ public:
+  Observer(std::weak_ptr<WatchHub> hub, std::uint64_t generation)
+      : hub_(std::move(hub)), generation_(generation) {}
+  void on_message(const transport::Message& message) override {
+    if (auto h = hub_.lock()) {
+      h->on_message(generation_, static_cast<const pb::WatchResponse&>(message));
+    }
+  }
+  void on_done(const transport::Status& status) override {
+    if (auto h = hub_.lock()) h->on_done(generation_, status);
+  }
+
+ private:
+  std::weak_ptr<WatchHub> hub_;
+  std::uint64_t generation_;
+};
+
+WatchHub::WatchHub(transport::Transport& transport, asio::any_io_executor executor,
+                   const ClientOptions& options)
+    : transport_(transport),
+      executor_(executor),
+      stall_timeout_(options.watch_stall_timeout),
+      timer_(executor) {}
+
+WatchHub::~WatchHub() { shutdown(); }
+
+void WatchHub::shutdown() {
+  std::vector<Slot> slots;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+    // The timer belongs to the executor's thread: cancel it there, so that the client's thread
+    // is not held up by the next tick.
+    asio::post(executor_, [weak = weak_from_this()] {
+      if (auto h = weak.lock()) h->timer_.cancel();
+    });
+    slots.swap(dead_);
+    slots.push_back(std::move(current_));
+  }
+  // Each stream's destructor cancels it and waits for its last callback; the observers ignore
+  // what comes once the hub is closing.
+  slots.clear();
+}
+
+void WatchHub::start() { schedule_tick(); }
+
+void WatchHub::schedule_tick() {
+  timer_.expires_after(kTick);
+  timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+    if (ec) return;
+    if (auto h = weak.lock()) {
+      h->tick();
+      std::lock_guard lock(h->mutex_);
+      if (!h->closing_) h->schedule_tick();
+    }
+  });
+}
+
+void WatchHub::tick() {
+  std::vector<Slot> dead;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    dead.swap(dead_);
+    const auto now = transport::Clock::now();
+    if (current_.stream && !stream_down_ && !watches_.empty()) {
+      if (now - last_message_ > stall_timeout_) {
+        // Nothing, not even an answer to our progress requests: the stream is stuck (a member
+        // that is alive on TCP but does not serve). Start over elsewhere.
+        fail_stream_locked(true);
+      } else if (now - last_message_ > stall_timeout_ / 3 && now - last_probe_ > stall_timeout_ / 3) {
+        last_probe_ = now;
+        auto request = std::make_unique<pb::WatchRequest>();
+        request->mutable_progress_request();
+        write_locked(std::move(request));
+      }
+    }
+    if ((stream_down_ || !current_.stream) && !watches_.empty() && now >= reopen_at_) {
+      ensure_stream_locked();
+    }
+  }
+  // Destroyed outside the lock: a stream's destructor waits for its on_done, which locks.
+}
+
+void WatchHub::ensure_stream_locked() {
+  if (closing_) return;
+  if (current_.stream && !stream_down_) return;
+  if (current_.stream) dead_.push_back(std::move(current_));
+  ++generation_;
+  stream_down_ = false;
+  by_id_.clear();
+  current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
+  // "hasleader": etcd ends the stream when its member loses the leader, instead of keeping a
+  // partitioned member's watches alive and silent.
+  current_.stream = transport_.open_stream(
+      kWatch, [] { return std::make_unique<pb::WatchResponse>(); }, current_.observer.get(),
+      {{"hasleader", "true"}});
+  last_message_ = transport::Clock::now();
+  last_probe_ = last_message_;
+  for (const auto& state : watches_) {
+    std::lock_guard s(state->mutex);
+    if (!state->paused && !state->ended && !state->cancelled) send_create_locked(state);
+  }
+}
+
+void WatchHub::send_create_locked(const std::shared_ptr<WatchState>& state) {
+  // Caller holds both the hub's and the state's lock.
+  const std::int64_t id = next_id_++;
+  state->server_id = id;
+  by_id_[id] = state;
+  auto request = std::make_unique<pb::WatchRequest>();
+  auto* create = request->mutable_create_request();
+  create->set_key(state->key);
+  create->set_range_end(state->range_end);
+  create->set_start_revision(state->next_revision);
+  create->set_prev_kv(state->options.prev_kv);
+  create->set_progress_notify(state->options.progress_notify);
+  create->set_fragment(true);
+  create->set_watch_id(id);
+  if (state->options.no_put) create->add_filters(pb::WatchCreateRequest::NOPUT);
+  if (state->options.no_delete) create->add_filters(pb::WatchCreateRequest::NODELETE);
+  write_locked(std::move(request));
+}
+
+void WatchHub::send_cancel_locked(std::int64_t server_id) {
+  by_id_.erase(server_id);
+  auto request = std::make_unique<pb::WatchRequest>();
+  request->mutable_cancel_request()->set_watch_id(server_id);
+  write_locked(std::move(request));
+}
+
+void WatchHub::write_locked(std::unique_ptr<pb::WatchRequest> request) {
+  if (current_.stream && !stream_down_) current_.stream->write(std::move(request));
+}
+
+void WatchHub::add(const std::shared_ptr<WatchState>& state) {
+  std::lock_guard lock(mutex_);
+  state->hub = weak_from_this();
+  watches_.insert(state);
+  if (!current_.stream || stream_down_) {
+    reopen_at_ = transport::Clock::now();
+    ensure_stream_locked();
+    return;  // ensure_stream_locked sent the create
+  }
+  std::lock_guard s(state->mutex);
+  send_create_locked(state);
+}
+
+void WatchHub::remove(const std::shared_ptr<WatchState>& state) {
+  std::lock_guard lock(mutex_);
+  watches_.erase(state);
+  std::lock_guard s(state->mutex);
+  if (state->server_id != 0 && by_id_.count(state->server_id)) send_cancel_locked(state->server_id);
+  state->server_id = 0;
+}
+
+void WatchHub::resume(const std::shared_ptr<WatchState>& state) {
+  std::lock_guard lock(mutex_);
+  if (!watches_.count(state)) return;
+  std::lock_guard s(state->mutex);
+  if (state->cancelled || state->ended || state->paused) return;
+  if (current_.stream && !stream_down_) send_create_locked(state);
+  // Else the next stream creates it.
+}
+
+void WatchHub::request_progress() {
+  std::lock_guard lock(mutex_);
+  user_progress_ = true;
+  auto request = std::make_unique<pb::WatchRequest>();
+  request->mutable_progress_request();
+  write_locked(std::move(request));
+}
+
+void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
+  if (stream_down_ || closing_) return;
+  stream_down_ = true;
+  if (current_.stream) current_.stream->cancel();
+  if (endpoint_at_fault) transport_.stream_failed();
+  for (auto& [id, state] : by_id_) {
+    std::lock_guard s(state->mutex);
+    state->server_id = 0;
+    state->fragments.reset();  // an incomplete response is resent whole after the resume
+  }
+  by_id_.clear();
+  // The first reopen is immediate (another member is likely fine); repeated failures back off,
+  // up to a second, with jitter.
+  static thread_local std::minstd_rand rng{std::random_device{}()};
+  const int shift = std::min(failures_, 5);
+  const auto cap = std::chrono::milliseconds(std::min(1000, 30 << shift));
+  const auto wait = failures_ == 0 ? std::chrono::milliseconds(0)
+                                   : std::chrono::milliseconds(rng() % (cap.count() + 1));
+  ++failures_;
+  reopen_at_ = transport::Clock::now() + wait;
+}
+
+void WatchHub::on_done(std::uint64_t generation, const transport::Status& status) {
+  std::lock_guard lock(mutex_);
+  if (generation != generation_ || closing_) return;
+  // Any end of the stream is a failure while watches remain: resume them on a new stream. The
+  // endpoint is to blame unless the stream was cancelled from here.
+  fail_stream_locked(status.code != 1);
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto h = weak.lock()) h->tick();
+  });
+}
+
+void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) {
+  std::unique_lock lock(mutex_);
+  if (generation != generation_ || stream_down_ || closing_) return;
+  last_message_ = transport::Clock::now();
+  failures_ = 0;
+  if (r.watch_id() == -1) {
+    // The answer to a progress request: liveness, and owed to the watches if the user asked.
+    if (!user_progress_) return;
+    user_progress_ = false;
+    for (auto& [id, state] : by_id_) {
+      std::lock_guard s(state->mutex);
+      state->push_locked(WatchBatch{from_proto(r.header()), {}});
+    }
+    return;
+  }
+  auto it = by_id_.find(r.watch_id());
+  if (it == by_id_.end()) return;  // a watch we cancelled or paused: its news is stale
+  const auto state = it->second;
+  std::lock_guard s(state->mutex);
+
+  if (r.compact_revision() != 0 || r.canceled()) {
+    by_id_.erase(it);
+    state->server_id = 0;
+    if (r.compact_revision() != 0) {
+      state->compacted_revision = r.compact_revision();
+      state->end_locked(make_error_code(Errc::compacted));
+    } else {
+      state->end_locked(make_error_code(Errc::watch_canceled));
+    }
+    return;
+  }
+  if (r.created()) {
+    if (state->created_revision == 0) state->created_revision = r.header().revision();
+    if (state->next_revision == 0) state->next_revision = r.header().revision() + 1;
+    state->cv.notify_all();
+    return;
+  }
+  // Events, whole or in fragments.
+  if (!state->fragments) state->fragments.emplace(WatchBatch{from_proto(r.header()), {}});
+  for (const auto& e : r.events()) {
+    // Below next_revision: already received before a resume.
+    if (e.kv().mod_revision() < state->next_revision) continue;
+    state->fragments->events.push_back(from_proto(e));
+  }
+  if (r.fragment()) return;
+  WatchBatch batch = std::move(*state->fragments);
+  state->fragments.reset();
+  batch.header = from_proto(r.header());
+  if (batch.events.empty()) {
+    // A progress notification of this watch (or a batch that was all duplicates).
+    if (r.events_size() == 0 && state->options.progress_notify) state->push_locked(std::move(batch));
+    return;
+  }
+  state->next_revision = batch.events.back().kv.mod_revision + 1;
+  state->push_locked(std::move(batch));
+  if (state->pending_events > state->options.max_pending_events) {
+    // The consumer is behind: stop this watch on the server rather than buffer without bound
+    // or stall the shared stream. It starts again from next_revision once the queue drains.
+    state->paused = true;
+    send_cancel_locked(state->server_id);
+    state->server_id = 0;
+  }
+}
+
+}  // namespace detail
+
+// ---- Watch ---------------------------------------------------------------------------------
+
+Watch::Watch(std::shared_ptr<detail::WatchState> state) : state_(std::move(state)) {}
+Watch::Watch(Watch&&) noexcept = default;
+Watch& Watch::operator=(Watch&& other) noexcept {
+  if (this != &other) {
+    cancel();
+    state_ = std::move(other.state_);
+    client_ = std::move(other.client_);
+  }
+  return *this;
+}
+Watch::~Watch() { cancel(); }
+
+asio::any_io_executor Watch::executor() const { return state_->executor; }
+
+void Watch::cancel() noexcept {
+  if (!state_) return;
+  auto state = std::move(state_);
+  detail::Callback<WatchBatch> waiter;
+  {
+    std::unique_lock lock(state->mutex);
+    state->cancelled = true;
+    waiter = std::move(state->waiter);
+    state->waiter = nullptr;
+    state->cv.notify_all();
+    // A callback running on another thread finishes before cancel() returns; one running on
+    // this thread (cancel from inside the callback) cannot be waited for.
+    state->cv.wait(lock, [&] {
+      return state->callback_thread == std::thread::id{} ||
+             state->callback_thread == std::this_thread::get_id();
+    });
+  }
+  if (waiter) waiter(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+  if (auto hub = state->hub.lock()) hub->remove(state);
+}
+
+void Watch::request_progress() {
+  if (!state_) return;
+  if (auto hub = state_->hub.lock()) hub->request_progress();
+}
+
+std::int64_t Watch::created_revision() const noexcept {
+  if (!state_) return 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->created_revision;
+}
+
+std::int64_t Watch::compacted_revision() const noexcept {
+  if (!state_) return 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->compacted_revision;
+}
+
+std::int64_t Watch::next_revision() const noexcept {
+  if (!state_) return 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->next_revision;
+}
+
+std::optional<WatchBatch> Watch::next(std::chrono::milliseconds timeout) {
+  if (!state_) return std::nullopt;
+  auto& s = *state_;
+  std::unique_lock lock(s.mutex);
+  s.cv.wait_for(lock, timeout, [&] { return !s.queue.empty() || s.ended || s.cancelled; });
+  if (!s.queue.empty()) {
+    WatchBatch batch = std::move(s.queue.front());
+    s.queue.pop_front();
+    s.pending_events -= batch.events.size();
+    s.after_pop_locked(lock);
+    return batch;
+  }
+  if (s.ended) {
+    s.final_delivered = true;
+    if (s.final_error == Errc::compacted) {
+      throw CompactedError("watch \"" + s.key + "\": resume revision compacted",
+                           s.compacted_revision);
+    }
+    throw_error(s.final_error, "watch \"" + s.key + "\"");
+  }
+  return std::nullopt;
+}
+
+void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
+                       detail::Callback<WatchBatch> callback,
+                       std::shared_ptr<detail::Canceller> canceller) {
+  if (!state) {
+    callback(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+    return;
+  }
+  std::unique_lock lock(state->mutex);
+  if (state->cancelled) {
+    lock.unlock();
+    callback(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+    return;
+  }
+  std::weak_ptr<detail::WatchState> weak = state;
+  const bool live = canceller->set_action([weak] {
+    auto s = weak.lock();
+    if (!s) return;
+    detail::Callback<WatchBatch> w;
+    {
+      std::lock_guard l(s->mutex);
+      w = std::move(s->waiter);
+      s->waiter = nullptr;
+    }
+    if (w) w(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+  });
+  if (!live) {
+    lock.unlock();
+    callback(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+    return;
+  }
+  state->waiter = std::move(callback);
+  state->waiter_canceller = canceller;
+  state->deliver_locked();
+  if (state->waiter == nullptr) {
+    // Delivered at once: the batch left the queue.
+    state->after_pop_locked(lock);
+  }
+}
+
+// ---- Client::watch -------------------------------------------------------------------------
+
+Watch Client::watch(std::string_view key, const WatchOptions& options,
+                    Watch::Callback callback) const {
+  auto executor = options.executor ? options.executor : core_->executor();
+  auto state = std::make_shared<detail::WatchState>(std::string(key), options, std::move(callback),
+                                                    executor);
+  auto hub = core_->watch_hub();
+  hub->add(state);
+  Watch watch(state);
+  watch.client_ = core_;
+  // Return once the server has the watch, so that "changes after now" has a meaning the caller
+  // can rely on (created_revision()).
+  std::unique_lock lock(state->mutex);
+  const bool created = state->cv.wait_for(lock, timeout_, [&] {
+    return state->created_revision != 0 || state->ended;
+  });
+  if (!created || state->ended) {
+    const auto ec = state->ended ? state->final_error : make_error_code(Errc::deadline_exceeded);
+    const auto compacted = state->compacted_revision;
+    lock.unlock();
+    watch.cancel();
+    const std::string what = "watch \"" + std::string(key) + "\"";
+    if (ec == Errc::compacted) throw CompactedError(what + ": start revision compacted", compacted);
+    throw_error(ec, what);
+  }
+  return watch;
+}
+
+}  // namespace etcdpp
