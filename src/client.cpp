@@ -67,6 +67,7 @@ ClientCore::~ClientCore() {
   // below.
   if (watch_hub_) watch_hub_->shutdown();
   watch_hub_.reset();
+  shutdown_lease_keeper();
   transport_.reset();
   if (!thread_.joinable()) return;
   work_.reset();

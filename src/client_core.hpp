@@ -16,6 +16,7 @@
 namespace etcdpp::detail {
 
 class WatchHub;
+class LeaseKeeper;
 
 class ClientCore {
  public:
@@ -27,6 +28,9 @@ class ClientCore {
   transport::Transport& transport() noexcept { return *transport_; }
   /// The hub of this client's watches, made on first use.
   std::shared_ptr<WatchHub> watch_hub();
+  /// The keeper of this client's kept-alive leases, made on first use.
+  std::shared_ptr<LeaseKeeper> lease_keeper();
+  void shutdown_lease_keeper();
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
   /// One unary call: sends `request` within `timeout` and hands the response (or the failure) to
@@ -59,6 +63,7 @@ class ClientCore {
   ClientOptions options_;
   std::mutex hubs_mutex_;
   std::shared_ptr<WatchHub> watch_hub_;
+  std::shared_ptr<LeaseKeeper> lease_keeper_;
 };
 
 }  // namespace etcdpp::detail

@@ -16,6 +16,7 @@
 #include "etcdpp/detail/async.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
+#include "etcdpp/lease.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/watch.hpp"
@@ -142,6 +143,49 @@ class Client {
   Watch watch(std::string_view key, const WatchOptions& options = {},
               Watch::Callback callback = {}) const;
 
+  /// Grants a lease of `ttl` seconds, with the given ID or (LeaseId{0}) one etcd picks.
+  /// @see https://etcd.io/docs/v3.4/learning/api/#lease-api
+  LeaseGrantResult lease_grant(std::int64_t ttl, LeaseId id = {}) const;
+  /// Revokes a lease: its keys are deleted. Errc::lease_not_found when there is no such lease.
+  LeaseRevokeResult lease_revoke(LeaseId id) const;
+  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it is gone.
+  LeaseTimeToLiveResult lease_time_to_live(LeaseId id, bool keys = false) const;
+  /// The IDs of every lease.
+  std::vector<LeaseId> lease_leases() const;
+  /// Renews a lease once. Errc::lease_not_found when it is gone.
+  LeaseKeepAliveResult lease_keep_alive_once(LeaseId id) const;
+  /// Keeps a lease alive until the KeepAlive goes; returns once the first renewal is answered.
+  /// Throws Error with Errc::lease_not_found when the lease does not exist.
+  KeepAlive keep_alive(LeaseId id, KeepAliveOptions options = {}) const;
+
+  /// @copydoc lease_grant
+  /// Handler signature: `void(std::error_code, LeaseGrantResult)`.
+  template <class Token>
+  auto async_lease_grant(std::int64_t ttl, LeaseId id, Token&& token) const {
+    return detail::initiate<LeaseGrantResult>(
+        executor(), std::forward<Token>(token), [self = *this, ttl, id](auto cb, auto canceller) {
+          self.start_lease_grant(ttl, id, std::move(cb), std::move(canceller));
+        });
+  }
+  /// @copydoc lease_revoke
+  /// Handler signature: `void(std::error_code, LeaseRevokeResult)`.
+  template <class Token>
+  auto async_lease_revoke(LeaseId id, Token&& token) const {
+    return detail::initiate<LeaseRevokeResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto cb, auto canceller) {
+          self.start_lease_revoke(id, std::move(cb), std::move(canceller));
+        });
+  }
+  /// @copydoc lease_time_to_live
+  /// Handler signature: `void(std::error_code, LeaseTimeToLiveResult)`.
+  template <class Token>
+  auto async_lease_time_to_live(LeaseId id, bool keys, Token&& token) const {
+    return detail::initiate<LeaseTimeToLiveResult>(
+        executor(), std::forward<Token>(token), [self = *this, id, keys](auto cb, auto canceller) {
+          self.start_lease_time_to_live(id, keys, std::move(cb), std::move(canceller));
+        });
+  }
+
   /// @copydoc get(std::string_view) const
   /// Handler signature: `void(std::error_code, std::optional<KeyValue>)`.
   template <class Token>
@@ -228,6 +272,12 @@ class Client {
   void start_txn(const Txn& txn, detail::Callback<TxnResult> cb, CancellerPtr canceller) const;
   void start_compact(std::int64_t revision, const CompactOptions& options,
                      detail::Callback<CompactResult> cb, CancellerPtr canceller) const;
+  void start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
+                         CancellerPtr canceller) const;
+  void start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> cb,
+                          CancellerPtr canceller) const;
+  void start_lease_time_to_live(LeaseId id, bool keys, detail::Callback<LeaseTimeToLiveResult> cb,
+                                CancellerPtr canceller) const;
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;

@@ -6,6 +6,7 @@
 #include "etcdpp/embedded/node.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
+#include "etcdpp/lease.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/watch.hpp"

@@ -20,6 +20,10 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/post.hpp>
 
+namespace etcdpp {
+const std::error_category& error_category() noexcept;
+}
+
 namespace etcdpp::detail {
 
 /// How a call of the core ended: a code and, for the blocking face's message, the server's text.
@@ -119,6 +123,16 @@ class Waiter {
       shared->result.emplace(std::move(result));
       shared->cv.notify_one();
     };
+  }
+  /// Waits at most `timeout`; no answer by then gives deadline_exceeded.
+  template <class Duration>
+  CallStatus wait_for(std::optional<R>& out, Duration timeout) {
+    std::unique_lock lock(shared_->mutex);
+    if (!shared_->cv.wait_for(lock, timeout, [&] { return shared_->result.has_value(); })) {
+      return CallStatus{std::error_code(4, error_category()), "no answer within the deadline"};
+    }
+    out = std::move(shared_->result);
+    return std::move(shared_->status);
   }
   /// Waits for the answer; returns its status and moves the result into `out`.
   CallStatus wait(std::optional<R>& out) {

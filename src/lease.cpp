@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: Apache-2.0
+// Leases: the unary calls, and the keeper that renews every kept-alive lease of a client over
+// one LeaseKeepAlive stream.
+//
+// A lease lives at the server until its TTL runs out after the last renewal the server applied.
+// The keeper cannot know when the server applied it, so it counts from when the request was
+// sent (the earliest the server can have applied it): its deadline is never later than the
+// server's, and "lost" is never reported late.
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <map>
+#include <set>
+
+#include "client_core.hpp"
+#include "detail/convert.hpp"
+#include "detail/status.hpp"
+#include "etcdpp/client.hpp"
+
+namespace etcdpp {
+namespace detail {
+namespace {
+
+constexpr transport::Method kLeaseGrant{"/etcdserverpb.Lease/LeaseGrant", false};
+// Not idempotent: a revoke applied before a broken connection would be "lease not found" again.
+constexpr transport::Method kLeaseRevoke{"/etcdserverpb.Lease/LeaseRevoke", false};
+constexpr transport::Method kLeaseTimeToLive{"/etcdserverpb.Lease/LeaseTimeToLive", true};
+constexpr transport::Method kLeaseLeases{"/etcdserverpb.Lease/LeaseLeases", true};
+constexpr transport::Method kLeaseKeepAlive{"/etcdserverpb.Lease/LeaseKeepAlive", false};
+constexpr auto kTick = std::chrono::milliseconds(100);
+
+using Clock = transport::Clock;
+
+}  // namespace
+
+class KeepAliveState {
+ public:
+  KeepAliveState(LeaseId lease, KeepAliveOptions o, asio::any_io_executor ex)
+      : id(lease), options(std::move(o)), executor(std::move(ex)) {}
+  const LeaseId id;
+  const KeepAliveOptions options;
+  const asio::any_io_executor executor;
+
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  bool first_answer = false;      // the first renewal has been answered
+  bool lost = false;
+  LeaseLoss loss = LeaseLoss::expired;
+  std::int64_t ttl = 0;
+  Clock::time_point deadline{};   // lost if not renewed by then
+  Clock::time_point next_send{};  // next renewal request
+  Clock::time_point sent_at{};    // the oldest request not yet answered
+
+  /// Marks the lease lost and tells the owner, once. Lock held by the caller.
+  void lose_locked(LeaseLoss why) {
+    if (lost) return;
+    lost = true;
+    loss = why;
+    cv.notify_all();
+    if (options.on_lost) {
+      asio::post(executor, [cb = options.on_lost, lease = id, why] { cb(lease, why); });
+    }
+  }
+};
+
+/// Renews kept-alive leases over one stream, and answers keep_alive_once.
+class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
+ public:
+  LeaseKeeper(transport::Transport& transport, asio::any_io_executor executor)
+      : transport_(transport), timer_(executor), executor_(executor) {}
+  ~LeaseKeeper() { shutdown(); }
+
+  void shutdown() {
+    // Destroyed after the lock is released: a stream's destructor waits for its on_done.
+    Slot slot;
+    std::vector<Slot> dead;
+    {
+      std::lock_guard lock(mutex_);
+      if (closing_) return;
+      closing_ = true;
+      slot = std::move(current_);
+      dead.swap(dead_);
+      asio::post(executor_, [weak = weak_from_this()] {
+        if (auto k = weak.lock()) k->timer_.cancel();
+      });
+    }
+  }
+
+  void start() { schedule_tick(); }
+
+  void add(const std::shared_ptr<KeepAliveState>& state) {
+    std::lock_guard lock(mutex_);
+    {
+      std::lock_guard s(state->mutex);
+      state->next_send = Clock::now();
+    }
+    leases_.insert(state);
+    renew_due_locked();
+  }
+
+  void remove(const std::shared_ptr<KeepAliveState>& state) {
+    std::lock_guard lock(mutex_);
+    leases_.erase(state);
+  }
+
+  /// One renewal, answered through `done` (on a transport thread).
+  void once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
+    std::lock_guard lock(mutex_);
+    once_[static_cast<std::int64_t>(id)].push_back(std::move(done));
+    const bool fresh = !current_.stream || down_;
+    ensure_stream_locked();  // a fresh stream sends for every waiting keep_alive_once
+    if (!fresh) send_locked(static_cast<std::int64_t>(id));
+  }
+
+ private:
+  class Observer final : public transport::StreamObserver {
+   public:
+    Observer(std::weak_ptr<LeaseKeeper> k, std::uint64_t g) : keeper_(std::move(k)), gen_(g) {}
+    void on_message(const transport::Message& m) override {
+      if (auto k = keeper_.lock()) k->on_message(gen_, static_cast<const pb::LeaseKeepAliveResponse&>(m));
+    }
+    void on_done(const transport::Status& s) override {
+      if (auto k = keeper_.lock()) k->on_done(gen_, s);
+    }
+
+   private:
+    std::weak_ptr<LeaseKeeper> keeper_;
+    std::uint64_t gen_;
+  };
+  struct Slot {
+    std::unique_ptr<Observer> observer;
+    std::unique_ptr<transport::BidiStream> stream;
+  };
+
+  void schedule_tick() {
+    timer_.expires_after(kTick);
+    timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+      if (ec) return;
+      auto k = weak.lock();
+      if (!k) return;
+      std::vector<Slot> dead;
+      {
+        std::lock_guard lock(k->mutex_);
+        if (k->closing_) return;
+        dead.swap(k->dead_);
+        k->renew_due_locked();
+        k->schedule_tick();
+      }
+    });
+  }
+
+  void ensure_stream_locked() {
+    if (closing_ || (current_.stream && !down_)) return;
+    if (current_.stream) dead_.push_back(std::move(current_));
+    down_ = false;
+    ++generation_;
+    current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
+    current_.stream = transport_.open_stream(
+        kLeaseKeepAlive, [] { return std::make_unique<pb::LeaseKeepAliveResponse>(); },
+        current_.observer.get());
+    // Requests in flight on the old stream are lost with it: send again now.
+    for (const auto& state : leases_) {
+      std::lock_guard s(state->mutex);
+      state->next_send = Clock::now();
+    }
+    for (const auto& entry : once_) send_locked(entry.first);
+  }
+
+  void send_locked(std::int64_t id) {
+    auto request = std::make_unique<pb::LeaseKeepAliveRequest>();
+    request->set_id(id);
+    current_.stream->write(std::move(request));
+  }
+
+  // Sends the renewals that are due and declares lost the leases whose deadline has passed.
+  void renew_due_locked() {
+    if (leases_.empty() && once_.empty()) return;
+    ensure_stream_locked();
+    const auto now = Clock::now();
+    for (const auto& state : leases_) {
+      std::lock_guard s(state->mutex);
+      if (state->lost) continue;
+      if (state->first_answer && now >= state->deadline) {
+        state->lose_locked(LeaseLoss::expired);
+        continue;
+      }
+      if (now >= state->next_send) {
+        if (state->sent_at == Clock::time_point{}) state->sent_at = now;
+        // Until answered, ask again every half second: a lost stream must not cost the lease.
+        state->next_send = now + std::chrono::milliseconds(500);
+        send_locked(static_cast<std::int64_t>(state->id));
+      }
+    }
+  }
+
+  void on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse& r) {
+    std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>> waiters;
+    {
+      std::lock_guard lock(mutex_);
+      if (gen != generation_ || closing_) return;
+      const auto now = Clock::now();
+      for (const auto& state : leases_) {
+        if (state->id != static_cast<LeaseId>(r.id())) continue;
+        std::lock_guard s(state->mutex);
+        if (state->lost) continue;
+        if (r.ttl() <= 0) {
+          // Gone at the server. Before our deadline only a revoke explains it.
+          const bool early = !state->first_answer || now < state->deadline;
+          state->first_answer = true;
+          state->lose_locked(early ? LeaseLoss::revoked : LeaseLoss::expired);
+          continue;
+        }
+        const auto sent = state->sent_at == Clock::time_point{} ? now : state->sent_at;
+        state->ttl = r.ttl();
+        state->deadline = sent + std::chrono::seconds(r.ttl());
+        state->next_send = sent + std::chrono::milliseconds(r.ttl() * 1000 / 3);
+        state->sent_at = {};
+        state->first_answer = true;
+        state->cv.notify_all();
+      }
+      auto it = once_.find(r.id());
+      if (it != once_.end()) {
+        waiters.swap(it->second);
+        once_.erase(it);
+      }
+    }
+    const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()};
+    for (auto& w : waiters) {
+      if (r.ttl() <= 0) {
+        w(CallStatus{make_error_code(Errc::lease_not_found), "etcdserver: requested lease not found"},
+          result);
+      } else {
+        w(CallStatus{}, result);
+      }
+    }
+  }
+
+  void on_done(std::uint64_t gen, const transport::Status& status) {
+    std::lock_guard lock(mutex_);
+    if (gen != generation_ || closing_) return;
+    down_ = true;
+    if (status.code != 1) transport_.stream_failed();
+    // The next tick opens a stream on another endpoint and resends; keep_alive_once callers keep
+    // waiting for it (within their own deadline).
+  }
+
+  transport::Transport& transport_;
+  asio::steady_timer timer_;
+  asio::any_io_executor executor_;
+  std::mutex mutex_;
+  bool closing_ = false;
+  bool down_ = false;
+  std::uint64_t generation_ = 0;
+  Slot current_;
+  std::vector<Slot> dead_;
+  std::set<std::shared_ptr<KeepAliveState>> leases_;
+  std::map<std::int64_t, std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>>> once_;
+};
+
+std::shared_ptr<LeaseKeeper> ClientCore::lease_keeper() {
+  std::lock_guard lock(hubs_mutex_);
+  if (!lease_keeper_) {
+    lease_keeper_ = std::make_shared<LeaseKeeper>(*transport_, executor_);
+    lease_keeper_->start();
+  }
+  return lease_keeper_;
+}
+
+void ClientCore::shutdown_lease_keeper() {
+  if (lease_keeper_) lease_keeper_->shutdown();
+  lease_keeper_.reset();
+}
+
+}  // namespace detail
+
+// ---- Client: leases ------------------------------------------------------------------------
+
+namespace {
+template <class R, class Start>
+R run_blocking_lease(std::string_view call, LeaseId id, Start&& start) {
+  detail::Waiter<R> waiter;
+  start(waiter.callback());
+  std::optional<R> result;
+  const detail::CallStatus status = waiter.wait(result);
+  detail::throw_if_failed(call, "lease " + std::to_string(static_cast<std::int64_t>(id)), status);
+  return std::move(*result);
+}
+}  // namespace
+
+void Client::start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
+                               CancellerPtr canceller) const {
+  auto request = std::make_unique<detail::pb::LeaseGrantRequest>();
+  request->set_ttl(ttl);
+  request->set_id(static_cast<std::int64_t>(id));
+  core_->call<detail::pb::LeaseGrantResponse>(
+      detail::kLeaseGrant, std::move(request), timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseGrantResponse&& r) {
+        if (!status.code && !r.error().empty()) {
+          status = detail::call_status(9, r.error());
+        }
+        cb(std::move(status),
+           LeaseGrantResult{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()});
+      });
+}
+
+void Client::start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> cb,
+                                CancellerPtr canceller) const {
+  auto request = std::make_unique<detail::pb::LeaseRevokeRequest>();
+  request->set_id(static_cast<std::int64_t>(id));
+  core_->call<detail::pb::LeaseRevokeResponse>(
+      detail::kLeaseRevoke, std::move(request), timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseRevokeResponse&& r) {
+        cb(std::move(status), LeaseRevokeResult{detail::from_proto(r.header())});
+      });
+}
+
+void Client::start_lease_time_to_live(LeaseId id, bool keys,
+                                      detail::Callback<LeaseTimeToLiveResult> cb,
+                                      CancellerPtr canceller) const {
+  auto request = std::make_unique<detail::pb::LeaseTimeToLiveRequest>();
+  request->set_id(static_cast<std::int64_t>(id));
+  request->set_keys(keys);
+  core_->call<detail::pb::LeaseTimeToLiveResponse>(
+      detail::kLeaseTimeToLive, std::move(request), timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseTimeToLiveResponse&& r) {
+        LeaseTimeToLiveResult out{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()),
+                                  r.ttl(), r.grantedttl(), {}};
+        for (auto& k : *r.mutable_keys()) out.keys.push_back(std::move(k));
+        cb(std::move(status), std::move(out));
+      });
+}
+
+LeaseGrantResult Client::lease_grant(std::int64_t ttl, LeaseId id) const {
+  return run_blocking_lease<LeaseGrantResult>(
+      "lease_grant", id, [&](auto cb) { start_lease_grant(ttl, id, std::move(cb), nullptr); });
+}
+
+LeaseRevokeResult Client::lease_revoke(LeaseId id) const {
+  return run_blocking_lease<LeaseRevokeResult>(
+      "lease_revoke", id, [&](auto cb) { start_lease_revoke(id, std::move(cb), nullptr); });
+}
+
+LeaseTimeToLiveResult Client::lease_time_to_live(LeaseId id, bool keys) const {
+  return run_blocking_lease<LeaseTimeToLiveResult>("lease_time_to_live", id, [&](auto cb) {
+    start_lease_time_to_live(id, keys, std::move(cb), nullptr);
+  });
+}
+
+std::vector<LeaseId> Client::lease_leases() const {
+  auto request = std::make_unique<detail::pb::LeaseLeasesRequest>();
+  detail::Waiter<std::vector<LeaseId>> waiter;
+  core_->call<detail::pb::LeaseLeasesResponse>(
+      detail::kLeaseLeases, std::move(request), timeout_, nullptr, false,
+      [cb = waiter.callback()](detail::CallStatus status, detail::pb::LeaseLeasesResponse&& r) {
+        std::vector<LeaseId> ids;
+        for (const auto& l : r.leases()) ids.push_back(static_cast<LeaseId>(l.id()));
+        cb(std::move(status), std::move(ids));
+      });
+  std::optional<std::vector<LeaseId>> result;
+  detail::throw_if_failed("lease_leases", "", waiter.wait(result));
+  return std::move(*result);
+}
+
+LeaseKeepAliveResult Client::lease_keep_alive_once(LeaseId id) const {
+  detail::Waiter<LeaseKeepAliveResult> waiter;
+  core_->lease_keeper()->once(id, waiter.callback());
+  // The stream has no deadline of its own: the wait is bounded by the call timeout.
+  std::optional<LeaseKeepAliveResult> result;
+  const detail::CallStatus status = waiter.wait_for(result, timeout_);
+  detail::throw_if_failed("lease_keep_alive_once",
+                          "lease " + std::to_string(static_cast<std::int64_t>(id)), status);
+  return std::move(*result);
+}
+
+KeepAlive Client::keep_alive(LeaseId id, KeepAliveOptions options) const {
+  auto executor = options.executor ? options.executor : core_->executor();
+  auto state = std::make_shared<detail::KeepAliveState>(id, std::move(options), executor);
+  KeepAlive handle;
+  handle.client_ = core_;
+  handle.state_ = state;
+  core_->lease_keeper()->add(state);
+  // Return once the first renewal is answered: the lease exists and its deadline is known.
+  std::unique_lock lock(state->mutex);
+  const bool answered = state->cv.wait_for(lock, timeout_, [&] { return state->first_answer; });
+  const bool lost = state->lost;
+  lock.unlock();
+  const std::string what = "keep_alive \"lease " + std::to_string(static_cast<std::int64_t>(id)) + "\"";
+  if (!answered) {
+    handle.stop();
+    throw_error(make_error_code(Errc::deadline_exceeded), what);
+  }
+  if (lost) {
+    handle.stop();
+    throw_error(make_error_code(Errc::lease_not_found), what);
+  }
+  return handle;
+}
+
+// ---- KeepAlive -----------------------------------------------------------------------------
+
+KeepAlive::KeepAlive(KeepAlive&&) noexcept = default;
+KeepAlive& KeepAlive::operator=(KeepAlive&& other) noexcept {
+  if (this != &other) {
+    stop();
+    client_ = std::move(other.client_);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+KeepAlive::~KeepAlive() { stop(); }
+
+LeaseId KeepAlive::id() const noexcept { return state_ ? state_->id : LeaseId{}; }
+bool KeepAlive::alive() const noexcept {
+  if (!state_) return false;
+  std::lock_guard lock(state_->mutex);
+  return !state_->lost;
+}
+LeaseLoss KeepAlive::loss() const noexcept {
+  if (!state_) return LeaseLoss::expired;
+  std::lock_guard lock(state_->mutex);
+  return state_->loss;
+}
+std::int64_t KeepAlive::ttl() const noexcept {
+  if (!state_) return 0;
+  std::lock_guard lock(state_->mutex);
+  return state_->ttl;
+}
+
+void KeepAlive::stop() noexcept {
+  if (!state_) return;
+  auto state = std::move(state_);
+  auto core = std::move(client_);
+  core->lease_keeper()->remove(state);
+  if (state->options.revoke_on_destroy) {
+    try {
+      auto request = std::make_unique<detail::pb::LeaseRevokeRequest>();
+      request->set_id(static_cast<std::int64_t>(state->id));
+      detail::Waiter<int> waiter;
+      core->call<detail::pb::LeaseRevokeResponse>(
+          detail::kLeaseRevoke, std::move(request), std::chrono::seconds(2), nullptr, false,
+          [cb = waiter.callback()](detail::CallStatus s, detail::pb::LeaseRevokeResponse&&) {
+            cb(std::move(s), 0);
+          });
+      std::optional<int> ignored;
+      waiter.wait(ignored);
+    } catch (...) {
+      // Best effort: the lease then expires on its own.
+    }
+  }
+}
+
+}  // namespace etcdpp

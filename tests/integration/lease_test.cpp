@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// Leases against a real etcd: the unary calls, keep-alive once, and the managed keep-alive that
+// renews on its own and says when the lease is lost.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+
+#include "support/test_env.hpp"
+
+namespace etcdpp {
+namespace {
+
+using namespace std::chrono_literals;
+using test::TestPrefix;
+
+TEST(LeaseTest, GrantAttachTimeToLiveListAndRevoke) {
+  Client client = test::client();
+  TestPrefix p(client);
+  const LeaseGrantResult lease = client.lease_grant(30);
+  EXPECT_NE(lease.id, LeaseId{0});
+  EXPECT_EQ(lease.ttl, 30);
+  client.put(p("owned"), "v", {.lease = lease.id});
+  EXPECT_EQ(client.get(p("owned"))->lease, lease.id);
+
+  const LeaseTimeToLiveResult ttl = client.lease_time_to_live(lease.id, true);
+  EXPECT_EQ(ttl.granted_ttl, 30);
+  EXPECT_GT(ttl.ttl, 0);
+  EXPECT_EQ(ttl.keys, std::vector<std::string>{p("owned")});
+  const auto all = client.lease_leases();
+  EXPECT_NE(std::find(all.begin(), all.end(), lease.id), all.end());
+
+  client.lease_revoke(lease.id);
+  EXPECT_FALSE(client.get(p("owned")));  // its keys go with it
+  EXPECT_EQ(client.lease_time_to_live(lease.id).ttl, -1);
+  try {
+    client.lease_revoke(lease.id);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::lease_not_found);
+  }
+}
+
+TEST(LeaseTest, GrantWithAnIdAndADuplicateIdIsRefused) {
+  Client client = test::client();
+  std::random_device rd;
+  const LeaseId id{static_cast<std::int64_t>(rd() & 0x7fffffff) + 1000};
+  EXPECT_EQ(client.lease_grant(10, id).id, id);
+  try {
+    client.lease_grant(10, id);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::lease_exists);
+  }
+  client.lease_revoke(id);
+}
+
+TEST(LeaseTest, KeepAliveOnceRenewsAndAnUnknownLeaseIsAnError) {
+  Client client = test::client();
+  const auto lease = client.lease_grant(20);
+  const auto renewed = client.lease_keep_alive_once(lease.id);
+  EXPECT_EQ(renewed.id, lease.id);
+  EXPECT_EQ(renewed.ttl, 20);
+  client.lease_revoke(lease.id);
+  try {
+    client.lease_keep_alive_once(lease.id);
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::lease_not_found);
+  }
+}
+
+TEST(LeaseTest, KeptAliveLeaseOutlivesItsTtlAndItsKeysStay) {
+  Client client = test::client();
+  TestPrefix p(client);
+  const auto lease = client.lease_grant(2);
+  KeepAlive keeper = client.keep_alive(lease.id);
+  EXPECT_TRUE(keeper.alive());
+  client.put(p("k"), "v", {.lease = lease.id});
+  // Three TTLs: without renewals the key would be gone after the first.
+  const auto until = std::chrono::steady_clock::now() + 6s;
+  bool present = true;
+  test::wait_until(
+      [&] {
+        present = present && client.get(p("k")).has_value();
+        return !present || std::chrono::steady_clock::now() >= until;
+      },
+      8s);
+  EXPECT_TRUE(present);
+  EXPECT_TRUE(keeper.alive());
+  EXPECT_GT(client.lease_time_to_live(lease.id).ttl, 0);
+}
+
+TEST(LeaseTest, RevokedElsewhereIsReportedLostAsRevoked) {
+  Client client = test::client();
+  Client other = test::client();
+  const auto lease = client.lease_grant(5);
+  std::atomic<int> calls{0};
+  std::atomic<int> reason{-1};
+  KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId id, LeaseLoss why) {
+                                                    EXPECT_EQ(id, lease.id);
+                                                    reason = static_cast<int>(why);
+                                                    ++calls;
+                                                  }});
+  other.lease_revoke(lease.id);
+  ASSERT_TRUE(test::wait_until([&] { return calls == 1; }, 5s));
+  EXPECT_EQ(reason, static_cast<int>(LeaseLoss::revoked));
+  EXPECT_FALSE(keeper.alive());
+  EXPECT_EQ(keeper.loss(), LeaseLoss::revoked);
+}
+
+TEST(LeaseTest, PausedServerLongerThanTheTtlIsReportedLostByTheDeadline) {
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 5s});
+  const auto lease = client.lease_grant(2);
+  std::atomic<bool> lost{false};
+  KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
+  // A fresh renewal just before the pause: the deadline counts from it.
+  client.lease_keep_alive_once(lease.id);
+  const auto paused_at = std::chrono::steady_clock::now();
+  test::pause_process(node.pid());
+  const bool reported = test::wait_until([&] { return lost.load(); }, 6s);
+  const auto took = std::chrono::steady_clock::now() - paused_at;
+  test::resume_process(node.pid());
+  ASSERT_TRUE(reported);
+  EXPECT_EQ(keeper.loss(), LeaseLoss::expired);
+  EXPECT_LE(took, 2s + 1s);
+}
+
+TEST(LeaseTest, DroppingTheKeepAliveStopsRenewalsAndCanRevoke) {
+  Client client = test::client();
+  TestPrefix p(client);
+  const auto lease = client.lease_grant(30);
+  client.put(p("k"), "v", {.lease = lease.id});
+  {
+    KeepAlive keeper = client.keep_alive(lease.id, {.revoke_on_destroy = true});
+  }
+  EXPECT_FALSE(client.get(p("k")));
+  EXPECT_THROW(client.keep_alive(lease.id), Error);
+}
+
+TEST(LeaseTest, AHundredKeptAliveLeasesShareOneStreamAndAddNoThread) {
+  Client client = test::client();
+  std::vector<LeaseId> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back(client.lease_grant(10).id);
+  std::vector<KeepAlive> keepers;
+  keepers.push_back(client.keep_alive(ids[0]));
+  const int threads = test::thread_count();
+  for (int i = 1; i < 100; ++i) keepers.push_back(client.keep_alive(ids[static_cast<std::size_t>(i)]));
+  EXPECT_EQ(test::thread_count(), threads);
+  for (const auto& k : keepers) EXPECT_TRUE(k.alive());
+  keepers.clear();
+  for (const auto id : ids) client.lease_revoke(id);
+}
+
+}  // namespace
+}  // namespace etcdpp
