@@ -160,6 +160,31 @@ TEST(WatchTest, CompactedStartRevisionIsACompactedErrorWithTheRevision) {
   }
 }
 
+TEST(WatchTest, ARevisionLargerThanAMessageArrivesWholeFromFragments) {
+  Client client = test::client();
+  TestPrefix p(client);
+  // Six 200 KB values, overwritten in one transaction and watched with prev_kv: the revision's
+  // events are about 2.4 MB, beyond etcd's 1.5 MB message limit, so etcd sends fragments.
+  const std::string big(200 * 1024, 'a'), bigger(200 * 1024, 'b');
+  Txn first, second;
+  for (int i = 0; i < 6; ++i) {
+    first.then(Op::put(p(std::to_string(i)), big));
+    second.then(Op::put(p(std::to_string(i)), bigger));
+  }
+  client.txn(first);
+  const auto rev = client.txn(second).header.revision;
+  Watch w = client.watch(p.str(), {.prefix = true, .start_revision = rev, .prev_kv = true});
+  const auto batch = w.next(20s);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->events.size(), 6u);
+  for (const auto& e : batch->events) {
+    EXPECT_EQ(e.kv.mod_revision, rev);
+    EXPECT_EQ(e.kv.value, bigger);
+    ASSERT_TRUE(e.prev_kv);
+    EXPECT_EQ(e.prev_kv->value, big);
+  }
+}
+
 TEST(WatchTest, ProgressRequestIsAnsweredWithAnEmptyBatch) {
   Client client = test::client();
   TestPrefix p(client);
