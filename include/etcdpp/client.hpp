@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
-// key-value and transaction calls (kv.hpp, txn.hpp) in two faces, blocking and asynchronous.
+// key-value and transaction calls (kv.hpp, txn.hpp), member status (maintenance.hpp) and the
+// member list (cluster.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
 #include <chrono>
@@ -13,9 +14,11 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include "etcdpp/cluster.hpp"
 #include "etcdpp/detail/async.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
+#include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
 
@@ -124,6 +127,13 @@ class Client {
   /// Compacts the history up to `revision`. @see https://etcd.io/docs/v3.4/op-guide/maintenance/
   CompactResult compact(std::int64_t revision, const CompactOptions& options = {}) const;
 
+  /// The status of the member this call reaches (with one endpoint, that endpoint's member):
+  /// its id, the leader it knows, raft index and term, database size, version.
+  /// @see https://etcd.io/docs/v3.4/dev-guide/api_reference_v3/ (Maintenance.Status)
+  StatusResult status() const;
+  /// The members of the cluster. @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/
+  std::vector<Member> member_list() const;
+
   /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
   /// revision of the first page; only the current page is held in memory. The options choose the
   /// range as for get(); sorting other than ascending by key, limit and count_only are refused.
@@ -199,6 +209,24 @@ class Client {
           self.start_compact(revision, options, std::move(callback), std::move(canceller));
         });
   }
+  /// @copydoc status
+  /// Handler signature: `void(std::error_code, StatusResult)`.
+  template <class Token>
+  auto async_status(Token&& token) const {
+    return detail::initiate<StatusResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_status(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_list
+  /// Handler signature: `void(std::error_code, std::vector<Member>)`.
+  template <class Token>
+  auto async_member_list(Token&& token) const {
+    return detail::initiate<std::vector<Member>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_member_list(std::move(callback), std::move(canceller));
+        });
+  }
 
  private:
   friend class Paginator;
@@ -215,6 +243,8 @@ class Client {
   void start_txn(const Txn& txn, detail::Callback<TxnResult> cb, CancellerPtr canceller) const;
   void start_compact(std::int64_t revision, const CompactOptions& options,
                      detail::Callback<CompactResult> cb, CancellerPtr canceller) const;
+  void start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const;
+  void start_member_list(detail::Callback<std::vector<Member>> cb, CancellerPtr canceller) const;
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;
