@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, errors, and the
-// embedded etcd node.
+// embedded etcd node and local cluster.
 #pragma once
 
 #include "etcdpp/client.hpp"
 #include "etcdpp/cluster.hpp"
+#include "etcdpp/embedded/cluster.hpp"
 #include "etcdpp/embedded/node.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
