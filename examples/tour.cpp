@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
-// A tour of etcdpp: start an embedded etcd node, then key-value calls and transactions on it,
-// in the blocking face and in a coroutine.
+// A tour of etcdpp: start an embedded three-member etcd cluster and watch its members' role
+// callbacks, then key-value calls and transactions on it, in the blocking face and in a
+// coroutine; then kill the leader and see another member take over.
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <etcdpp/etcdpp.hpp>
 #include <iostream>
+#include <mutex>
+#include <optional>
 
 namespace {
 
-void say(const std::string& what) { std::cout << "tour: " << what << std::endl; }
+using namespace std::chrono_literals;
+
+// Callbacks run on the members' own threads: one line at a time.
+std::mutex say_mutex;
+
+void say(const std::string& what) {
+  std::lock_guard lock(say_mutex);
+  std::cout << "tour: " << what << std::endl;
+}
 
 asio::awaitable<void> count_services(etcdpp::Client client) {
   // The same calls, asynchronous: no thread blocks while etcd answers.
@@ -20,14 +33,59 @@ asio::awaitable<void> count_services(etcdpp::Client client) {
   say("coroutine: " + std::to_string(result.count) + " services registered");
 }
 
+// Who is leader, as the members' on_leader callbacks tell it.
+struct Leadership {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<std::size_t> leader;
+
+  void became_leader(std::size_t index) {
+    std::lock_guard lock(mutex);
+    leader = index;
+    changed.notify_all();
+  }
+  // Waits until a member other than `not_this` has said it leads; false after `timeout`.
+  bool wait_for_other(std::size_t not_this, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, timeout, [&] { return leader && *leader != not_this; });
+  }
+};
+
 }  // namespace
 
 int main() try {
-  say("starting an embedded etcd node (a child process, stopped when main returns)");
-  etcdpp::embedded::Node node;
-  say("etcd serves on " + node.client_endpoint() + " (pid " + std::to_string(node.pid()) + ")");
+  using etcdpp::embedded::RoleChange;
+  Leadership leadership;
+  const auto started = std::chrono::steady_clock::now();
+  const auto at = [&] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    return std::to_string(ms.count()) + " ms";
+  };
 
-  etcdpp::Client client({.endpoints = {node.client_endpoint()}});
+  say("starting an embedded 3-member etcd cluster (child processes, stopped when main returns)");
+  etcdpp::embedded::ClusterOptions options;
+  // A local cluster can afford fast elections: etcd's defaults are 100 ms and 1000 ms.
+  options.heartbeat_interval = 50ms;
+  options.election_timeout = 500ms;
+  options.on_leader = [&](std::size_t i, const RoleChange& c) {
+    say("  [" + at() + "] " + c.name + ": on_leader, term " + std::to_string(c.raft_term));
+    leadership.became_leader(i);
+  };
+  options.on_follower = [&](std::size_t, const RoleChange& c) {
+    say("  [" + at() + "] " + c.name + ": on_follower, term " + std::to_string(c.raft_term));
+  };
+  etcdpp::embedded::Cluster cluster(options);
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    const auto& node = cluster.node(i);
+    say(node.name() + " serves on " + node.client_endpoint() + " (pid " +
+        std::to_string(node.pid()) + ", etcd " + node.version() + ")");
+  }
+  const std::size_t leader = cluster.wait_for_leader(10s);
+  say("the leader is " + cluster.node(leader).name() + "; peers talk TLS (" +
+      cluster.client().member_list().front().peer_urls.front() + ")");
+
+  etcdpp::Client client = cluster.client();
 
   // KV: put, get, prefix reads.
   const auto put = client.put("tour/config/mode", "blue");
@@ -84,9 +142,21 @@ int main() try {
   });
   io.run();
 
+  // Failover: the leader crashes; the others elect one of them, whose on_leader fires.
+  const auto& old = cluster.node(leader);
+  say("[" + at() + "] killing the leader " + old.name() + " (SIGKILL to pid " +
+      std::to_string(old.pid()) + ")");
+  cluster.kill(leader);
+  if (!leadership.wait_for_other(leader, 10s)) throw std::runtime_error("no new leader");
+  client.put("tour/config/mode", "after-failover");
+  say("the cluster still serves: mode is " + client.get("tour/config/mode")->value);
+  say("[" + at() + "] restarting " + old.name() + " on its data dir: it rejoins as follower");
+  cluster.restart(leader);
+  say(old.name() + " reads mode = " + cluster.node(leader).client().get("tour/config/mode")->value);
+
   const auto removed = client.delete_range("tour/", {.prefix = true});
   say("deleted " + std::to_string(removed.deleted) + " keys under tour/");
-  say("done; the node stops as main returns");
+  say("done; the cluster stops as main returns");
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "tour failed: " << e.what() << std::endl;

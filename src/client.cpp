@@ -89,10 +89,14 @@ using detail::pb::CompactionRequest;
 using detail::pb::CompactionResponse;
 using detail::pb::DeleteRangeRequest;
 using detail::pb::DeleteRangeResponse;
+using detail::pb::MemberListRequest;
+using detail::pb::MemberListResponse;
 using detail::pb::PutRequest;
 using detail::pb::PutResponse;
 using detail::pb::RangeRequest;
 using detail::pb::RangeResponse;
+using detail::pb::StatusRequest;
+using detail::pb::StatusResponse;
 using detail::pb::TxnRequest;
 using detail::pb::TxnResponse;
 
@@ -101,6 +105,8 @@ constexpr transport::Method kPut{"/etcdserverpb.KV/Put", false};
 constexpr transport::Method kDeleteRange{"/etcdserverpb.KV/DeleteRange", false};
 constexpr transport::Method kTxn{"/etcdserverpb.KV/Txn", false};
 constexpr transport::Method kCompact{"/etcdserverpb.KV/Compact", true};
+constexpr transport::Method kStatus{"/etcdserverpb.Maintenance/Status", true};
+constexpr transport::Method kMemberList{"/etcdserverpb.Cluster/MemberList", true};
 
 /// Blocks on the core's answer; throws for a failure, naming the call and the key.
 template <class R, class Start>
@@ -111,6 +117,13 @@ R run_blocking(std::string_view call, std::string_view key, Start&& start) {
   const CallStatus status = waiter.wait(result);
   detail::throw_if_failed(call, key, status);
   return std::move(*result);
+}
+
+/// Calls about the cluster rather than a key name the endpoints they went to instead.
+std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
+  return out;
 }
 
 }  // namespace
@@ -199,6 +212,23 @@ void Client::start_compact(std::int64_t revision, const CompactOptions& options,
                                   });
 }
 
+void Client::start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const {
+  core_->call<StatusResponse>(kStatus, std::make_unique<StatusRequest>(), timeout_,
+                              std::move(canceller), false,
+                              [cb = std::move(cb)](CallStatus status, StatusResponse&& r) {
+                                cb(std::move(status), detail::from_proto(std::move(r)));
+                              });
+}
+
+void Client::start_member_list(detail::Callback<std::vector<Member>> cb,
+                               CancellerPtr canceller) const {
+  core_->call<MemberListResponse>(kMemberList, std::make_unique<MemberListRequest>(), timeout_,
+                                  std::move(canceller), false,
+                                  [cb = std::move(cb)](CallStatus status, MemberListResponse&& r) {
+                                    cb(std::move(status), detail::from_proto(std::move(r)));
+                                  });
+}
+
 std::optional<KeyValue> Client::get(std::string_view key) const {
   const std::string k(key);
   return run_blocking<std::optional<KeyValue>>(
@@ -250,6 +280,18 @@ TxnResult Client::txn(const Txn& txn) const {
 CompactResult Client::compact(std::int64_t revision, const CompactOptions& options) const {
   return run_blocking<CompactResult>("compact", "rev " + std::to_string(revision), [&](auto cb) {
     start_compact(revision, options, std::move(cb), nullptr);
+  });
+}
+
+StatusResult Client::status() const {
+  return run_blocking<StatusResult>("status", endpoints_text(endpoints()), [&](auto cb) {
+    start_status(std::move(cb), nullptr);
+  });
+}
+
+std::vector<Member> Client::member_list() const {
+  return run_blocking<std::vector<Member>>("member_list", endpoints_text(endpoints()), [&](auto cb) {
+    start_member_list(std::move(cb), nullptr);
   });
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
-// key-value and transaction calls (kv.hpp, txn.hpp) in two faces, blocking and asynchronous.
+// key-value and transaction calls (kv.hpp, txn.hpp), member status (maintenance.hpp) and the
+// member list (cluster.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
 #include <chrono>
@@ -13,10 +14,12 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include "etcdpp/cluster.hpp"
 #include "etcdpp/detail/async.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
 #include "etcdpp/lease.hpp"
+#include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/watch.hpp"
@@ -128,6 +131,13 @@ class Client {
   TxnResult txn(const Txn& txn) const;
   /// Compacts the history up to `revision`. @see https://etcd.io/docs/v3.4/op-guide/maintenance/
   CompactResult compact(std::int64_t revision, const CompactOptions& options = {}) const;
+
+  /// The status of the member this call reaches (with one endpoint, that endpoint's member):
+  /// its id, the leader it knows, raft index and term, database size, version.
+  /// @see https://etcd.io/docs/v3.4/dev-guide/api_reference_v3/ (Maintenance.Status)
+  StatusResult status() const;
+  /// The members of the cluster. @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/
+  std::vector<Member> member_list() const;
 
   /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
   /// revision of the first page; only the current page is held in memory. The options choose the
@@ -256,6 +266,24 @@ class Client {
           self.start_compact(revision, options, std::move(callback), std::move(canceller));
         });
   }
+  /// @copydoc status
+  /// Handler signature: `void(std::error_code, StatusResult)`.
+  template <class Token>
+  auto async_status(Token&& token) const {
+    return detail::initiate<StatusResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_status(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_list
+  /// Handler signature: `void(std::error_code, std::vector<Member>)`.
+  template <class Token>
+  auto async_member_list(Token&& token) const {
+    return detail::initiate<std::vector<Member>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_member_list(std::move(callback), std::move(canceller));
+        });
+  }
 
  private:
   friend class Paginator;
@@ -278,6 +306,8 @@ class Client {
                           CancellerPtr canceller) const;
   void start_lease_time_to_live(LeaseId id, bool keys, detail::Callback<LeaseTimeToLiveResult> cb,
                                 CancellerPtr canceller) const;
+  void start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const;
+  void start_member_list(detail::Callback<std::vector<Member>> cb, CancellerPtr canceller) const;
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
+#include "etcdpp/cluster.hpp"
 #include "etcdpp/kv.hpp"
+#include "etcdpp/maintenance.hpp"
 #include "etcdpp/txn.hpp"
 
 namespace etcdpp::detail {
@@ -22,5 +24,7 @@ GetResult from_proto(pb::RangeResponse&& response);
 PutResult from_proto(pb::PutResponse&& response);
 DeleteResult from_proto(pb::DeleteRangeResponse&& response);
 TxnResult from_proto(pb::TxnResponse&& response);
+StatusResult from_proto(pb::StatusResponse&& response);
+std::vector<Member> from_proto(pb::MemberListResponse&& response);
 
 }  // namespace etcdpp::detail

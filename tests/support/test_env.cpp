@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/test_env.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -68,5 +72,72 @@ void pause_process(int pid) {
 }
 
 void resume_process(int pid) { ASSERT_EQ(::kill(pid, SIGCONT), 0); }
+
+std::vector<std::uint16_t> free_ports(std::size_t n) {
+  // Every socket stays bound until all are picked, so that no port repeats.
+  std::vector<int> fds;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot pick a free port";
+    }
+    fds.push_back(fd);
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (const int fd : fds) ::close(fd);
+  return ports;
+}
+
+std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {
+  const auto url = [](std::uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); };
+  std::string cluster;
+  for (std::size_t m = 0; m < ports.size() / 2; ++m) {
+    cluster += (m > 0 ? "," : "") + ("infra" + std::to_string(m)) + "=" + url(ports[2 * m + 1]);
+  }
+  return "[etcd]\n"
+         "name = \"infra" + std::to_string(i) + "\"\n"
+         "initial-advertise-peer-urls = \"" + url(ports[2 * i + 1]) + "\"\n"
+         "listen-peer-urls = \"" + url(ports[2 * i + 1]) + "\"\n"
+         "listen-client-urls = \"" + url(ports[2 * i]) + "\"\n"
+         "advertise-client-urls = \"" + url(ports[2 * i]) + "\"\n"
+         "initial-cluster = \"" + cluster + "\"\n"
+         "host-whitelist = \"127.0.0.1\"\n";
+}
+
+void RoleRecorder::record(std::size_t index, const embedded::RoleChange& change) {
+  std::lock_guard lock(mutex_);
+  events_.push_back({index, change.name, change.current, std::chrono::steady_clock::now()});
+}
+
+std::size_t RoleRecorder::count(embedded::Role role, std::optional<std::size_t> index,
+                                std::chrono::steady_clock::time_point since) const {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& e : events_) {
+    if (e.role == role && (!index || e.index == *index) && e.at >= since) ++n;
+  }
+  return n;
+}
+
+std::optional<RoleRecorder::Event> RoleRecorder::first(
+    embedded::Role role, std::chrono::steady_clock::time_point since,
+    std::optional<std::size_t> not_index) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& e : events_) {
+    if (e.role == role && e.at >= since && (!not_index || e.index != *not_index)) return e;
+  }
+  return std::nullopt;
+}
+
+std::vector<RoleRecorder::Event> RoleRecorder::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
 
 }  // namespace etcdpp::test

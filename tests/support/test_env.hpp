@@ -4,9 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "etcdpp/etcdpp.hpp"
 
@@ -54,5 +58,39 @@ int thread_count();
 void pause_process(int pid);
 /// Sends SIGCONT to `pid`.
 void resume_process(int pid);
+
+/// `n` distinct loopback ports that were free a moment ago.
+std::vector<std::uint16_t> free_ports(std::size_t n);
+
+/// The seed's config<i+1>.ini for member `i` of a cluster of `ports.size() / 2` members named
+/// infra0, infra1, ...: member i's client port is ports[2i], its peer port ports[2i+1], and
+/// every URL is on 127.0.0.1 with http:// as the seed writes it.
+std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports);
+
+/// Role callbacks as they come, from any thread, with when they came.
+class RoleRecorder {
+ public:
+  struct Event {
+    std::size_t index;  ///< Which member (0 for a lone Node).
+    std::string name;
+    embedded::Role role;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  /// Records a change of role (callbacks may run on several threads at once).
+  void record(std::size_t index, const embedded::RoleChange& change);
+  /// How many changes to `role` were seen, of member `index` (any member if nullopt), at or
+  /// after `since`.
+  std::size_t count(embedded::Role role, std::optional<std::size_t> index = std::nullopt,
+                    std::chrono::steady_clock::time_point since = {}) const;
+  /// The first change to `role` at or after `since` of a member other than `not_index`.
+  std::optional<Event> first(embedded::Role role, std::chrono::steady_clock::time_point since,
+                             std::optional<std::size_t> not_index = std::nullopt) const;
+  std::vector<Event> events() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Event> events_;
+};
 
 }  // namespace etcdpp::test

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// A local etcd cluster: N embedded nodes (embedded/node.hpp) on free loopback ports, peers over
+// auto-TLS, with the fault controls that tests and demos need: kill, stop, restart, pause and
+// resume a member.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "etcdpp/client.hpp"
+#include "etcdpp/embedded/node.hpp"
+
+namespace etcdpp::embedded {
+
+/// How to run a local cluster. The callbacks are the Node's, with the member's index first.
+struct ClusterOptions {
+  /// Number of members.
+  std::size_t size = 3;
+  /// Members are named `<name_prefix><index>`: node0, node1, ...
+  std::string name_prefix = "node";
+  /// Address every member listens on, for clients and peers.
+  std::string host = "127.0.0.1";
+  /// Parent of the members' data dirs (`<data_dir>/<name>`), kept afterwards. Empty: a
+  /// temporary directory, removed with the Cluster.
+  std::filesystem::path data_dir;
+  /// --initial-cluster-token. Empty: a fresh random one, so that two local clusters never
+  /// mistake each other's members for their own.
+  std::string initial_cluster_token;
+  /// Peers talk TLS with generated certificates (--peer-auto-tls, https:// peer URLs).
+  bool peer_auto_tls = true;
+  /// --heartbeat-interval and --election-timeout. Zero: etcd's defaults (100 ms, 1000 ms).
+  std::chrono::milliseconds heartbeat_interval{0};
+  std::chrono::milliseconds election_timeout{0};
+  /// More etcd flags for every member.
+  std::vector<std::string> extra_flags;
+  /// As in NodeOptions.
+  std::filesystem::path binary;
+  std::chrono::milliseconds start_timeout{30000};
+  std::chrono::milliseconds stop_timeout{10000};
+  std::chrono::milliseconds role_poll_interval{100};
+
+  std::function<void(std::size_t index, const RoleChange&)> on_role_change;
+  std::function<void(std::size_t index, const RoleChange&)> on_leader;
+  std::function<void(std::size_t index, const RoleChange&)> on_follower;
+  std::function<void(std::size_t index, const ExitInfo&)> on_exit;
+  std::function<void(std::size_t index, std::string_view line)> log_sink;
+};
+
+/// A local etcd cluster of embedded Nodes, owned by this object.
+///
+/// **Lifetime** The constructor starts every member at once and returns when all of them serve
+/// (so a leader is elected). The destructor silences the callbacks, then stops all members in
+/// parallel (SIGTERM, SIGKILL after stop_timeout) and removes a temporary data dir.
+///
+/// **Faults** kill(i) is a crash (SIGKILL), stop(i) a clean shutdown (a leader hands over
+/// first), restart(i) brings a member back on its ports and data dir and waits until it has
+/// rejoined, pause(i) freezes it (SIGSTOP) until resume(i). Adding and removing members at run
+/// time are not offered yet: they come with the Cluster API (member_add, member_remove).
+///
+/// **Errors** As for Node. When a port picked for a member is taken before etcd binds it, the
+/// whole cluster is started again on fresh ports (a few times at most).
+///
+/// **Thread safety** As for Node: accessors from any thread; the fault controls of one member
+/// are serialised.
+class Cluster {
+ public:
+  /// Starts three members on free loopback ports.
+  Cluster();
+  explicit Cluster(ClusterOptions options);
+  ~Cluster();
+  Cluster(Cluster&&) noexcept;
+  Cluster& operator=(Cluster&&) noexcept;
+
+  std::size_t size() const noexcept;
+  /// Member `index`; throws Error (Errc::invalid_option) when out of range.
+  Node& node(std::size_t index);
+  const Node& node(std::size_t index) const;
+  /// A client over every member's endpoint, failing over between them.
+  Client client() const;
+  /// Every member's client endpoint, in index order.
+  std::vector<std::string> client_endpoints() const;
+  /// The cluster token (--initial-cluster-token).
+  const std::string& token() const noexcept;
+
+  /// The index of the member that says it is the leader, asking each running member now (the
+  /// highest raft term wins if an old leader has not stepped down yet); std::nullopt if none.
+  std::optional<std::size_t> leader_index() const;
+  /// Waits until some member says it is the leader, at most `timeout`; returns its index.
+  /// Throws Error (Errc::node_failed) when none does in time, saying what each member is.
+  std::size_t wait_for_leader(std::chrono::milliseconds timeout) const;
+
+  /// SIGKILL: member `index` crashes. Its data stays, for restart().
+  void kill(std::size_t index);
+  /// Stops member `index` gracefully.
+  void stop(std::size_t index);
+  /// Starts member `index` again after kill() or stop(), on the same ports and data dir, and
+  /// waits until it serves (it has rejoined and knows the leader). No-op when running.
+  void restart(std::size_t index);
+  /// SIGSTOP: member `index` hangs. Returns once all its threads are stopped.
+  void pause(std::size_t index);
+  /// SIGCONT.
+  void resume(std::size_t index);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace etcdpp::embedded

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: Apache-2.0
+// embedded::Cluster: N Nodes configured to form one cluster, started at once, stopped at once.
+#include "etcdpp/embedded/cluster.hpp"
+
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "embedded/net.hpp"
+#include "embedded/node_impl.hpp"
+#include "etcdpp/error.hpp"
+
+namespace etcdpp::embedded {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Starts of the whole cluster on fresh ports after a member lost a port race.
+constexpr int kMaxPortRetries = 3;
+// How long leader_index() waits for each member's Status.
+constexpr auto kStatusTimeout = 500ms;
+constexpr std::size_t kMaxSize = 15;
+
+[[noreturn]] void fail(Errc errc, const std::string& message) {
+  throw_error(make_error_code(errc), message);
+}
+
+std::string random_token() {
+  std::random_device rd;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "etcdpp-%08x%08x", rd(), rd());
+  return buffer;
+}
+
+}  // namespace
+
+struct Cluster::Impl {
+  ClusterOptions options;
+  std::filesystem::path root;
+  bool owns_root = false;
+  std::string token;
+  std::vector<Node> nodes;
+  std::optional<Client> client;
+
+  explicit Impl(ClusterOptions opts) : options(std::move(opts)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  ~Impl() {
+    shut_down();
+    if (owns_root) {
+      std::error_code ignored;
+      std::filesystem::remove_all(root, ignored);
+    }
+  }
+
+  // No callback from here on. Then the followers get SIGTERM at once, and the leader last: a
+  // leader that stops hands its role to a connected follower first, and waits for that up to
+  // etcd's request timeout (7 s by default) when the follower is stopping too. With no
+  // follower left it just stops. Each member stops in about a second (etcd waits up to 1 s
+  // for idle peer connections), so the whole cluster stops in about two.
+  void shut_down() noexcept {
+    for (auto& node : nodes) node.impl_->silence();
+    for (const bool leaders : {false, true}) {
+      const auto last = [&](const Node& node) { return (node.role() == Role::leader) == leaders; };
+      for (auto& node : nodes) {
+        if (last(node)) node.impl_->begin_stop();
+      }
+      for (auto& node : nodes) {
+        if (last(node)) node.stop();
+      }
+    }
+    nodes.clear();
+  }
+
+  void validate() const {
+    const auto bad = [](const std::string& what) { fail(Errc::invalid_option, what); };
+    if (options.size == 0 || options.size > kMaxSize) {
+      bad("ClusterOptions::size is " + std::to_string(options.size) + "; it must be 1 to " +
+          std::to_string(kMaxSize));
+    }
+    if (options.name_prefix.empty() ||
+        options.name_prefix.find_first_of("=,") != std::string::npos) {
+      bad("ClusterOptions::name_prefix \"" + options.name_prefix +
+          "\" must be non-empty without '=' or ','");
+    }
+  }
+
+  void make_root() {
+    if (!options.data_dir.empty()) {
+      root = options.data_dir;
+      return;
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/etcdpp-cluster-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      fail(Errc::node_failed, "cannot create a temporary data dir " + pattern + ": " +
+                                  std::generic_category().message(errno));
+    }
+    root = pattern;
+    owns_root = true;
+  }
+
+  template <class Callback>
+  static auto with_index(const Callback& callback, std::size_t index) {
+    return [callback, index](const auto& arg) { callback(index, arg); };
+  }
+
+  std::vector<NodeOptions> member_options() const {
+    const std::size_t n = options.size;
+    // All ports at once, each socket open until the last is picked, so that none repeats.
+    std::vector<detail::FdGuard> held;
+    std::vector<std::uint16_t> ports(2 * n);
+    for (auto& port : ports) held.push_back(detail::bind_ephemeral(options.host, port));
+    std::string initial_cluster;
+    const std::string scheme = options.peer_auto_tls ? "https://" : "http://";
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) initial_cluster += ",";
+      initial_cluster += options.name_prefix + std::to_string(i) + "=" + scheme +
+                         detail::host_for_url(options.host) + ":" + std::to_string(ports[2 * i + 1]);
+    }
+    std::vector<NodeOptions> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      NodeOptions o;
+      o.name = options.name_prefix + std::to_string(i);
+      o.data_dir = root / o.name;
+      o.host = options.host;
+      o.client_port = ports[2 * i];
+      o.peer_port = ports[2 * i + 1];
+      o.initial_cluster = initial_cluster;
+      o.initial_cluster_state = "new";
+      o.initial_cluster_token = token;
+      o.peer_auto_tls = options.peer_auto_tls;
+      o.heartbeat_interval = options.heartbeat_interval;
+      o.election_timeout = options.election_timeout;
+      o.extra_flags = options.extra_flags;
+      o.binary = options.binary;
+      o.wait_ready = false;  // all start at once; a lone member cannot elect a leader
+      o.start_timeout = options.start_timeout;
+      o.stop_timeout = options.stop_timeout;
+      o.role_poll_interval = options.role_poll_interval;
+      if (options.on_role_change) o.on_role_change = with_index(options.on_role_change, i);
+      if (options.on_leader) o.on_leader = with_index(options.on_leader, i);
+      if (options.on_follower) o.on_follower = with_index(options.on_follower, i);
+      if (options.on_exit) o.on_exit = with_index(options.on_exit, i);
+      if (options.log_sink) {
+        o.log_sink = [sink = options.log_sink, i](std::string_view line) { sink(i, line); };
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+
+  // Whether a start failed because a port picked for it was taken meanwhile: every port of a
+  // Cluster is picked, so any "address already in use" is such a race.
+  bool lost_port_race() const {
+    for (const auto& node : nodes) {
+      if (node.log_tail().find("address already in use") != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  void start() {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        start_once();
+        return;
+      } catch (const Error&) {
+        const bool retry = lost_port_race() && attempt < kMaxPortRetries;
+        shut_down();
+        if (!retry) throw;
+      }
+      // The members' dirs may hold the start of a cluster on the old ports.
+      for (std::size_t i = 0; i < options.size; ++i) {
+        std::error_code ignored;
+        std::filesystem::remove_all(root / (options.name_prefix + std::to_string(i)), ignored);
+      }
+    }
+  }
+
+  void start_once() {
+    const auto deadline = Clock::now() + options.start_timeout;
+    for (auto& o : member_options()) nodes.emplace_back(std::move(o));
+    for (auto& node : nodes) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      node.wait_ready(std::max(left, std::chrono::milliseconds(1)));
+    }
+    std::vector<std::string> endpoints;
+    for (const auto& node : nodes) endpoints.push_back(node.client_endpoint());
+    ClientOptions o;
+    o.endpoints = std::move(endpoints);
+    client.emplace(std::move(o));
+  }
+
+  Node& at(std::size_t index, const char* call) {
+    if (index >= nodes.size()) {
+      fail(Errc::invalid_option, std::string("Cluster::") + call + "(" + std::to_string(index) +
+                                     "): the cluster has " + std::to_string(nodes.size()) +
+                                     " members");
+    }
+    return nodes[index];
+  }
+};
+
+Cluster::Cluster() : Cluster(ClusterOptions{}) {}
+
+Cluster::Cluster(ClusterOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  Impl& impl = *impl_;
+  impl.validate();
+  impl.token =
+      impl.options.initial_cluster_token.empty() ? random_token() : impl.options.initial_cluster_token;
+  impl.make_root();
+  impl.start();
+}
+
+Cluster::~Cluster() = default;
+Cluster::Cluster(Cluster&&) noexcept = default;
+Cluster& Cluster::operator=(Cluster&&) noexcept = default;
+
+std::size_t Cluster::size() const noexcept { return impl_ ? impl_->nodes.size() : 0; }
+
+Node& Cluster::node(std::size_t index) { return impl_->at(index, "node"); }
+
+const Node& Cluster::node(std::size_t index) const { return impl_->at(index, "node"); }
+
+Client Cluster::client() const { return *impl_->client; }
+
+std::vector<std::string> Cluster::client_endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& node : impl_->nodes) out.push_back(node.client_endpoint());
+  return out;
+}
+
+const std::string& Cluster::token() const noexcept { return impl_->token; }
+
+std::optional<std::size_t> Cluster::leader_index() const {
+  // Every running member at once, each with a short deadline: a paused or dead one must not
+  // hold up the answer.
+  struct Answers {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::size_t pending = 0;
+    std::vector<std::optional<StatusResult>> results;
+  };
+  auto answers = std::make_shared<Answers>();
+  const std::size_t n = impl_->nodes.size();
+  answers->results.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Node& node = impl_->nodes[i];
+    if (!node.running() || node.paused()) continue;
+    {
+      std::lock_guard lock(answers->mutex);
+      ++answers->pending;
+    }
+    node.client().with_timeout(kStatusTimeout).async_status(
+        [answers, i](std::error_code ec, StatusResult status) {
+          std::lock_guard lock(answers->mutex);
+          if (!ec) answers->results[i] = std::move(status);
+          if (--answers->pending == 0) answers->cv.notify_all();
+        });
+  }
+  {
+    std::unique_lock lock(answers->mutex);
+    // Each call ends by its own deadline; the margin covers the hop to the client's thread.
+    answers->cv.wait_for(lock, kStatusTimeout + 2s, [&] { return answers->pending == 0; });
+  }
+  std::optional<std::size_t> leader;
+  std::uint64_t best_term = 0;
+  std::lock_guard lock(answers->mutex);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& s = answers->results[i];
+    if (!s || s->leader == 0 || s->leader != s->header.member_id) continue;
+    if (!leader || s->raft_term > best_term) {
+      leader = i;
+      best_term = s->raft_term;
+    }
+  }
+  return leader;
+}
+
+std::size_t Cluster::wait_for_leader(std::chrono::milliseconds timeout) const {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (const auto leader = leader_index()) return *leader;
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  std::string members;
+  for (const auto& node : impl_->nodes) {
+    members += "\n  " + node.name() + ": " +
+               (!node.running() ? "not running"
+                : node.paused() ? "paused"
+                                : "running, role " + std::string(to_string(node.role())));
+  }
+  fail(Errc::node_failed,
+       "no member of the cluster is leader after " + std::to_string(timeout.count()) + " ms:" +
+           members);
+}
+
+void Cluster::kill(std::size_t index) { impl_->at(index, "kill").kill(); }
+
+void Cluster::stop(std::size_t index) { impl_->at(index, "stop").stop(); }
+
+void Cluster::restart(std::size_t index) {
+  Node& node = impl_->at(index, "restart");
+  node.start();
+  node.wait_ready();
+}
+
+void Cluster::pause(std::size_t index) { impl_->at(index, "pause").pause(); }
+
+void Cluster::resume(std::size_t index) { impl_->at(index, "resume").resume(); }
+
+}  // namespace etcdpp::embedded

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// embedded::Cluster under faults: a killed leader is replaced within the election timeout plus
+// a second and comes back as a follower with what was written while it was down; a paused
+// leader is replaced and steps down when it resumes. Role changes are seen through the
+// members' own callbacks.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/test_env.hpp"
+
+namespace etcdpp::embedded {
+namespace {
+
+using namespace std::chrono_literals;
+using test::RoleRecorder;
+using test::wait_until;
+using Clock = std::chrono::steady_clock;
+
+// Faster than etcd's defaults (100 ms, 1000 ms), as a cluster on one machine allows: raft
+// picks each election timeout at random in [500, 1000) ms.
+constexpr auto kHeartbeat = 50ms;
+constexpr auto kElectionTimeout = 500ms;
+
+ClusterOptions recorded(RoleRecorder& roles) {
+  ClusterOptions options;
+  options.heartbeat_interval = kHeartbeat;
+  options.election_timeout = kElectionTimeout;
+  options.on_role_change = [&roles](std::size_t i, const RoleChange& c) { roles.record(i, c); };
+  return options;
+}
+
+TEST(ClusterTest, ThreeMembersStartWithOneLeaderAndPeersOnTls) {
+  RoleRecorder roles;
+  Cluster cluster(recorded(roles));
+  ASSERT_EQ(cluster.size(), 3u);
+  const std::size_t leader = cluster.wait_for_leader(5s);
+  ASSERT_TRUE(wait_until(
+      [&] { return roles.count(Role::leader) == 1 && roles.count(Role::follower) == 2; }, 2s));
+  EXPECT_EQ(roles.first(Role::leader, {})->index, leader);
+  EXPECT_EQ(cluster.node(leader).role(), Role::leader);
+  EXPECT_EQ(cluster.leader_index(), leader);
+
+  const auto members = cluster.client().member_list();
+  ASSERT_EQ(members.size(), 3u);
+  std::set<std::string> names;
+  for (const auto& m : members) {
+    names.insert(m.name);
+    ASSERT_EQ(m.peer_urls.size(), 1u);
+    EXPECT_TRUE(m.peer_urls[0].starts_with("https://127.0.0.1:")) << m.peer_urls[0];
+    ASSERT_EQ(m.client_urls.size(), 1u);
+    EXPECT_TRUE(m.client_urls[0].starts_with("http://127.0.0.1:")) << m.client_urls[0];
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"node0", "node1", "node2"}));
+  EXPECT_EQ(cluster.client_endpoints().size(), 3u);
+
+  test::TestPrefix p(cluster.client());
+  cluster.client().put(p("k"), "v");
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster.node(i).client().get(p("k"))->value, "v");
+}
+
+TEST(ClusterTest, EachClusterHasItsOwnTokenAndNamesItsSizeForABadIndex) {
+  Cluster one({.size = 1});
+  Cluster other({.size = 1});
+  EXPECT_TRUE(one.token().starts_with("etcdpp-")) << one.token();
+  EXPECT_NE(one.token(), other.token());
+  EXPECT_EQ(one.wait_for_leader(5s), 0u);
+  try {
+    one.kill(3);
+    FAIL() << "kill(3) of a one-member cluster returned";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_option);
+    EXPECT_NE(std::string(e.what()).find("the cluster has 1 members"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ClusterTest, KilledLeaderIsReplacedInTimeAndRejoinsAsFollowerWithTheWritesItMissed) {
+  RoleRecorder roles;
+  Cluster cluster(recorded(roles));
+  const std::size_t old_leader = cluster.wait_for_leader(5s);
+  ASSERT_TRUE(wait_until([&] { return roles.count(Role::leader) == 1; }, 2s));
+
+  const auto killed_at = Clock::now();
+  cluster.kill(old_leader);
+  ASSERT_TRUE(wait_until([&] { return roles.first(Role::leader, killed_at, old_leader); }, 5s));
+  const auto new_leader = *roles.first(Role::leader, killed_at, old_leader);
+  const auto latency = new_leader.at - killed_at;
+  EXPECT_LT(latency, kElectionTimeout + 1s);
+  std::cout << "new leader's on_leader "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(latency).count()
+            << " ms after the kill" << std::endl;
+  EXPECT_EQ(cluster.node(old_leader).role(), Role::none);
+
+  // Written while the old leader is down.
+  test::TestPrefix p(cluster.client());
+  for (int i = 0; i < 10; ++i) cluster.client().put(p(std::to_string(i)), "while-down");
+
+  const auto restarted_at = Clock::now();
+  cluster.restart(old_leader);
+  EXPECT_TRUE(wait_until(
+      [&] { return roles.count(Role::follower, old_leader, restarted_at) == 1; }, 2s));
+  EXPECT_EQ(roles.count(Role::leader, old_leader, restarted_at), 0u);
+  EXPECT_EQ(cluster.node(old_leader).role(), Role::follower);
+  // It serves them itself.
+  const Client rejoined = cluster.node(old_leader).client();
+  EXPECT_EQ(rejoined.get(p.str(), {.prefix = true, .count_only = true}).count, 10);
+  EXPECT_EQ(rejoined.get(p("9"))->value, "while-down");
+}
+
+TEST(ClusterTest, PausedLeaderIsReplacedAndStepsDownWhenItResumes) {
+  RoleRecorder roles;
+  Cluster cluster(recorded(roles));
+  const std::size_t old_leader = cluster.wait_for_leader(5s);
+  ASSERT_TRUE(wait_until([&] { return roles.count(Role::leader) == 1; }, 2s));
+
+  const auto paused_at = Clock::now();
+  cluster.pause(old_leader);
+  EXPECT_TRUE(cluster.node(old_leader).paused());
+  EXPECT_TRUE(cluster.node(old_leader).running());
+  ASSERT_TRUE(wait_until([&] { return roles.first(Role::leader, paused_at, old_leader); }, 5s));
+  EXPECT_LT(roles.first(Role::leader, paused_at, old_leader)->at - paused_at,
+            kElectionTimeout + 1s);
+  // Frozen, it has not noticed, and cannot say otherwise.
+  EXPECT_EQ(cluster.node(old_leader).role(), Role::leader);
+
+  test::TestPrefix p(cluster.client());
+  cluster.client().put(p("k"), "while-paused");
+
+  const auto resumed_at = Clock::now();
+  cluster.resume(old_leader);
+  EXPECT_TRUE(wait_until(
+      [&] { return roles.count(Role::follower, old_leader, resumed_at) == 1; }, 5s));
+  EXPECT_EQ(cluster.node(old_leader).role(), Role::follower);
+  EXPECT_NE(cluster.wait_for_leader(5s), old_leader);
+  const Client resumed = cluster.node(old_leader).client();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto kv = resumed.get(p("k"));
+        return kv && kv->value == "while-paused";
+      },
+      5s));
+}
+
+TEST(ClusterTest, StoppedLeaderHandsOverAndRestartsAsFollower) {
+  RoleRecorder roles;
+  Cluster cluster(recorded(roles));
+  const std::size_t old_leader = cluster.wait_for_leader(5s);
+  const auto stopped_at = Clock::now();
+  cluster.stop(old_leader);
+  EXPECT_FALSE(cluster.node(old_leader).running());
+  // A graceful stop moves leadership before it ends: no election timeout to wait for.
+  ASSERT_TRUE(wait_until([&] { return roles.first(Role::leader, stopped_at, old_leader); }, 5s));
+  EXPECT_NE(cluster.wait_for_leader(5s), old_leader);
+  const auto restarted_at = Clock::now();
+  cluster.restart(old_leader);
+  EXPECT_TRUE(wait_until(
+      [&] { return roles.count(Role::follower, old_leader, restarted_at) == 1; }, 2s));
+}
+
+}  // namespace
+}  // namespace etcdpp::embedded

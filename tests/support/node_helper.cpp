@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// A program the fault tests run as separate processes, each with its own embedded etcd. It says
+// what happens on stdout, one line per event, and ends when its stdin says "quit" or closes.
+//
+//   etcdpp_node_helper toml <file.toml> <key>
+//       A Node from the [etcd] table of <file.toml>. Its on_leader writes <key> = its name; it
+//       then waits until it can read <key>. Prints "leader <name>", "follower <name>",
+//       "ready <name> <pid> <member id>", "read <value>".
+//   etcdpp_node_helper hold node|cluster
+//       A default Node, or a 3-member Cluster. Prints "pid <pid>" for each etcd, then "held".
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "etcdpp/etcdpp.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using etcdpp::embedded::RoleChange;
+
+std::mutex out_mutex;
+
+void say(const std::string& line) {
+  std::lock_guard lock(out_mutex);
+  std::cout << line << std::endl;
+}
+
+// Blocks until stdin says "quit" or closes, at most five minutes: a helper whose test died
+// must not live on.
+void wait_for_quit() {
+  std::string line;
+  const auto deadline = std::chrono::steady_clock::now() + 300s;
+  std::string buffer;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{0, POLLIN, 0};
+    if (::poll(&p, 1, 1000) <= 0) continue;
+    char chunk[256];
+    const ssize_t n = ::read(0, chunk, sizeof chunk);
+    if (n <= 0) return;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    if (buffer.find("quit") != std::string::npos) return;
+  }
+}
+
+int run_toml(const std::string& file, const std::string& key) {
+  auto options = etcdpp::embedded::NodeOptions::from_toml_file(file);
+  options.on_leader = [key](const RoleChange& c) {
+    say("leader " + c.name);
+    c.client.put(key, c.name);
+  };
+  options.on_follower = [](const RoleChange& c) { say("follower " + c.name); };
+  etcdpp::embedded::Node node(std::move(options));
+  say("ready " + node.name() + " " + std::to_string(node.pid()) + " " +
+      std::to_string(node.member_id()));
+  const auto client = node.client();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::optional<etcdpp::KeyValue> kv;
+  while (!(kv = client.get(key)) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  say(kv ? "read " + kv->value : "read nothing");
+  wait_for_quit();
+  return 0;
+}
+
+int run_hold(const std::string& what) {
+  if (what == "cluster") {
+    etcdpp::embedded::Cluster cluster;
+    for (std::size_t i = 0; i < cluster.size(); ++i) {
+      say("pid " + std::to_string(cluster.node(i).pid()));
+    }
+    say("held");
+    wait_for_quit();
+  } else {
+    etcdpp::embedded::Node node;
+    say("pid " + std::to_string(node.pid()));
+    say("held");
+    wait_for_quit();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "toml" && argc == 4) return run_toml(argv[2], argv[3]);
+  if (mode == "hold" && argc == 3) return run_hold(argv[2]);
+  std::cerr << "usage: " << argv[0] << " toml <file> <key> | hold node|cluster\n";
+  return 2;
+} catch (const std::exception& e) {
+  say(std::string("error ") + e.what());
+  return 1;
+}
