@@ -118,6 +118,11 @@ class GrpcTransport final : public Transport {
       // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
       // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
       args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
+      // arguments share one TCP connection: separate Client objects would then all queue on
+      // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
+      // connection of its own, as each clientv3.Client of the Go client does.
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
       auto channel = std::make_unique<Channel>();
       channel->endpoint = e;
       channel->channel =
