@@ -160,6 +160,11 @@ class GrpcTransport final : public Transport {
       // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
       // connection of its own, as each clientv3.Client of the Go client does.
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
+      // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
+      // buffers every call's messages. Channelz's per-call counters serve no one here.
+      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+      args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
       auto channel = std::make_unique<Channel>();
       channel->endpoint = e;
       channel->channel =
