@@ -148,12 +148,11 @@ asio::any_io_executor Client::executor() const noexcept { return core_->executor
 
 void Client::start_get(const std::string& key, const GetOptions& options,
                        detail::Callback<GetResult> cb, CancellerPtr canceller) const {
-  auto request = std::make_unique<RangeRequest>();
-  detail::to_proto(key, options, request.get());
-  core_->call<RangeResponse>(kRange, std::move(request), timeout_, std::move(canceller), false,
-                             [cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
-                               cb(std::move(status), detail::from_proto(std::move(r)));
-                             });
+  core_->call_with<RangeRequest, RangeResponse>(
+      kRange, [&](RangeRequest& request) { detail::to_proto(key, options, &request); }, timeout_,
+      std::move(canceller), false, [cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
+        cb(std::move(status), detail::from_proto(std::move(r)));
+      });
 }
 
 void Client::start_get_one(const std::string& key, detail::Callback<std::optional<KeyValue>> cb,
@@ -165,15 +164,18 @@ void Client::start_get_one(const std::string& key, detail::Callback<std::optiona
   }, std::move(canceller));
 }
 
-void Client::start_put(const std::string& key, const std::string& value,
-                       const PutOptions& options, detail::Callback<PutResult> cb,
-                       CancellerPtr canceller) const {
-  auto request = std::make_unique<PutRequest>();
-  detail::to_proto(key, value, options, request.get());
-  core_->call<PutResponse>(kPut, std::move(request), timeout_, std::move(canceller), false,
-                           [cb = std::move(cb)](CallStatus status, PutResponse&& r) {
-                             cb(std::move(status), detail::from_proto(std::move(r)));
-                           });
+void Client::start_put(std::string key, std::string value, const PutOptions& options,
+                       detail::Callback<PutResult> cb, CancellerPtr canceller) const {
+  core_->call_with<PutRequest, PutResponse>(
+      kPut,
+      [&](PutRequest& request) {
+        // Moved, not copied: the value may be large, and the caller's copy is ours to take.
+        detail::to_proto(std::move(key), std::move(value), options, &request);
+      },
+      timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, PutResponse&& r) {
+        cb(std::move(status), detail::from_proto(std::move(r)));
+      });
 }
 
 void Client::start_delete(const std::string& key, const DeleteOptions& options,
@@ -189,14 +191,13 @@ void Client::start_delete(const std::string& key, const DeleteOptions& options,
 
 void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
                        CancellerPtr canceller) const {
-  auto request = std::make_unique<TxnRequest>();
-  detail::to_proto(txn, request.get());
   // A transaction that writes nothing is as safe to retry as a read.
-  core_->call<TxnResponse>(kTxn, std::move(request), timeout_, std::move(canceller),
-                           txn.read_only(),
-                           [cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
-                             cb(std::move(status), detail::from_proto(std::move(r)));
-                           });
+  core_->call_with<TxnRequest, TxnResponse>(
+      kTxn, [&](TxnRequest& request) { detail::to_proto(txn, &request); }, timeout_,
+      std::move(canceller), txn.read_only(),
+      [cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
+        cb(std::move(status), detail::from_proto(std::move(r)));
+      });
 }
 
 void Client::start_compact(std::int64_t revision, const CompactOptions& options,
@@ -243,9 +244,9 @@ GetResult Client::get(std::string_view key, const GetOptions& options) const {
 
 PutResult Client::put(std::string_view key, std::string_view value,
                       const PutOptions& options) const {
-  const std::string k(key), v(value);
-  return run_blocking<PutResult>("put", key,
-                                 [&](auto cb) { start_put(k, v, options, std::move(cb), nullptr); });
+  return run_blocking<PutResult>("put", key, [&](auto cb) {
+    start_put(std::string(key), std::string(value), options, std::move(cb), nullptr);
+  });
 }
 
 DeleteResult Client::delete_range(std::string_view key, const DeleteOptions& options) const {

@@ -33,6 +33,29 @@ class ClientCore {
   void shutdown_lease_keeper();
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
+  /// One unary call, with the request built in place: `fill(request)` fills a default Request,
+  /// which is sent within `timeout`; the response (or the failure) goes to `done`, on a
+  /// transport thread. Request, response and `done` share one allocation until then.
+  template <class Request, class Response, class Fill, class Done>
+  void call_with(const transport::Method& method, Fill&& fill, std::chrono::milliseconds timeout,
+                 std::shared_ptr<Canceller> canceller, bool idempotent, Done done) {
+    struct State {
+      explicit State(Done d) : done(std::move(d)) {}
+      Request request;
+      Response response;
+      Done done;
+    };
+    auto state = std::make_shared<State>(std::move(done));
+    std::forward<Fill>(fill)(state->request);
+    transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
+                                    std::move(canceller)};
+    transport_->unary(method, state->request, &state->response, options,
+                      [state](transport::Status status) {
+                        state->done(call_status(status.code, std::move(status.message)),
+                                    std::move(state->response));
+                      });
+  }
+
   /// One unary call: sends `request` within `timeout` and hands the response (or the failure) to
   /// `done`, on a transport thread. The request and response live on the heap until then.
   template <class Response, class Request, class Done>

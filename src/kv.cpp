@@ -56,10 +56,9 @@ void to_proto(std::string_view key, const GetOptions& o, pb::RangeRequest* out) 
   out->set_max_create_revision(o.max_create_revision);
 }
 
-void to_proto(std::string_view key, std::string_view value, const PutOptions& o,
-              pb::PutRequest* out) {
-  out->set_key(std::string(key));
-  out->set_value(std::string(value));
+void to_proto(std::string key, std::string value, const PutOptions& o, pb::PutRequest* out) {
+  out->set_key(std::move(key));
+  out->set_value(std::move(value));
   out->set_lease(static_cast<std::int64_t>(o.lease));
   out->set_prev_kv(o.prev_kv);
   out->set_ignore_value(o.ignore_value);

@@ -515,7 +515,8 @@ void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
     return;
   }
   std::weak_ptr<detail::WatchState> weak = state;
-  const bool live = canceller->set_action([weak] {
+  // No canceller: the handler has no cancellation slot, so nothing can cancel this wait.
+  const bool live = !canceller || canceller->set_action([weak] {
     auto s = weak.lock();
     if (!s) return;
     detail::Callback<WatchBatch> w;

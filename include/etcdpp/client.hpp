@@ -224,8 +224,9 @@ class Client {
     return detail::initiate<PutResult>(
         executor(), std::forward<Token>(token),
         [self = *this, key = std::string(key), value = std::string(value), options](
-            auto callback, auto canceller) {
-          self.start_put(key, value, options, std::move(callback), std::move(canceller));
+            auto callback, auto canceller) mutable {
+          self.start_put(std::move(key), std::move(value), options, std::move(callback),
+                         std::move(canceller));
         });
   }
   template <class Token>
@@ -293,7 +294,7 @@ class Client {
                      CancellerPtr canceller) const;
   void start_get(const std::string& key, const GetOptions& options,
                  detail::Callback<GetResult> cb, CancellerPtr canceller) const;
-  void start_put(const std::string& key, const std::string& value, const PutOptions& options,
+  void start_put(std::string key, std::string value, const PutOptions& options,
                  detail::Callback<PutResult> cb, CancellerPtr canceller) const;
   void start_delete(const std::string& key, const DeleteOptions& options,
                     detail::Callback<DeleteResult> cb, CancellerPtr canceller) const;

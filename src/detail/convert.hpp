@@ -13,7 +13,7 @@ namespace etcdpp::detail {
 namespace pb = etcdserverpb;
 
 void to_proto(std::string_view key, const GetOptions& options, pb::RangeRequest* out);
-void to_proto(std::string_view key, std::string_view value, const PutOptions& options,
+void to_proto(std::string key, std::string value, const PutOptions& options,
               pb::PutRequest* out);
 void to_proto(std::string_view key, const DeleteOptions& options, pb::DeleteRangeRequest* out);
 void to_proto(const Txn& txn, pb::TxnRequest* out);

@@ -9,15 +9,18 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/client_callback.h>
+
+#include <absl/synchronization/mutex.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <random>
-#include <unordered_set>
+#include <optional>
 
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
@@ -54,6 +57,21 @@ struct Channel {
   std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
+
+  /// The unary methods registered with this channel, by the address of their path. A
+  /// registered method is what generated stubs use: gRPC then starts each call from a
+  /// prepared path instead of copying and interning the path string on every call.
+  const grpc::internal::RpcMethod& method(const char* path) {
+    std::lock_guard lock(methods_mutex);
+    for (const auto& m : methods) {
+      if (m->name() == path) return *m;
+    }
+    methods.push_back(std::make_unique<grpc::internal::RpcMethod>(
+        path, grpc::internal::RpcMethod::NORMAL_RPC, channel));
+    return *methods.back();
+  }
+  std::mutex methods_mutex;
+  std::vector<std::unique_ptr<grpc::internal::RpcMethod>> methods;
 };
 
 class GrpcTransport;
@@ -67,14 +85,16 @@ struct Liveness {
   GrpcTransport& transport;
 };
 
-/// One unary call, across its attempts. Owned by shared_ptr: the canceller's action and the
-/// gRPC callback each hold it.
+/// One unary call, across its attempts. Owned by shared_ptr: the gRPC callback holds it while an
+/// attempt is in flight, `retained` while it waits to retry, and the canceller's action holds it
+/// weakly.
 struct UnaryCall {
   explicit UnaryCall(GrpcTransport& t) : live(t) {}
   // First member, so destroyed last: after the ClientContext, which holds a reference to the
   // channel (see GrpcTransport::~GrpcTransport).
   Liveness live;
-  std::string method;
+  /// The method's path: a string with static storage (Method::path).
+  const char* method = nullptr;
   const Message* request = nullptr;
   Message* response = nullptr;
   UnaryOptions options;
@@ -84,10 +104,18 @@ struct UnaryCall {
   std::size_t endpoint = 0;
   Status last;
 
-  std::mutex mutex;  // guards context and alarm against a concurrent cancel
-  std::unique_ptr<grpc::ClientContext> context;
+  std::mutex mutex;  // guards context, alarm and retained against a concurrent cancel
+  // In place rather than on the heap: one allocation less per attempt.
+  std::optional<grpc::ClientContext> context;
   std::unique_ptr<grpc::Alarm> alarm;
+  /// Holds the call while it waits for its retry alarm (whose callback holds it only weakly).
+  std::shared_ptr<UnaryCall> retained;
   bool cancelled = false;
+
+  // The transport's list of calls in flight (guarded by GrpcTransport::mutex_): an intrusive
+  // list, so that starting a call allocates no node and hashes nothing.
+  UnaryCall* prev = nullptr;
+  UnaryCall* next = nullptr;
 };
 
 class GrpcStream;
@@ -96,6 +124,15 @@ class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
+    static std::once_flag quiet_absl;
+    std::call_once(quiet_absl, [] {
+      // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
+      // goes through Abseil's debug-only deadlock detector, which keeps a global graph of lock
+      // orders under a global lock: about 5% of the client's CPU per request in callgrind
+      // (docs/adr/0002). A release build of Abseil skips it; so do we. This only changes
+      // Abseil's debugging aid for the whole process, never the behaviour of a lock.
+      absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+    });
     for (const auto& e : endpoints_) {
       grpc::ChannelArguments args;
       args.SetMaxSendMessageSize(options.max_send_message_size);
@@ -118,6 +155,16 @@ class GrpcTransport final : public Transport {
       // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
       // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
       args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
+      // arguments share one TCP connection: separate Client objects would then all queue on
+      // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
+      // connection of its own, as each clientv3.Client of the Go client does.
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
+      // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
+      // buffers every call's messages. Channelz's per-call counters serve no one here.
+      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+      args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
       auto channel = std::make_unique<Channel>();
       channel->endpoint = e;
       channel->channel =
@@ -132,21 +179,25 @@ class GrpcTransport final : public Transport {
     // calls end promptly, but the wait is bounded all the same.
     std::unique_lock lock(mutex_);
     closing_ = true;
-    for (const auto& call : calls_) cancel(*call);
+    // A call in the list is alive: whoever holds it removes it, under this lock, before
+    // letting it go.
+    for (UnaryCall* call = calls_; call != nullptr; call = call->next) cancel(*call);
     // A call's last reference dies on a gRPC thread just after its callback, and with it its
     // ClientContext and that context's reference to the channel. Were that the channel's last
     // reference, gRPC would tear its callback queue down from one of that queue's own threads
     // (which joins itself and aborts). So the channels stay until every call is gone.
-    idle_.wait_for(lock, std::chrono::seconds(10), [&] { return live_calls_ == 0 && streams_ == 0; });
+    idle_.wait_for(lock, std::chrono::seconds(10),
+                   [&] { return live_calls_.load() == 0 && streams_ == 0; });
   }
 
-  void call_created() {
-    std::lock_guard lock(mutex_);
-    ++live_calls_;
-  }
+  void call_created() { live_calls_.fetch_add(1); }
   void call_destroyed() {
-    std::lock_guard lock(mutex_);
-    if (--live_calls_ == 0) idle_.notify_all();
+    // Only the destructor waits for the count to reach zero, after setting closing_ under the
+    // lock; until then nobody needs a notification, and calls pay no lock for it.
+    if (live_calls_.fetch_sub(1) == 1 && closing_.load()) {
+      std::lock_guard lock(mutex_);
+      idle_.notify_all();
+    }
   }
 
   void unary(const Method& method, const Message& request, Message* response,
@@ -164,7 +215,9 @@ class GrpcTransport final : public Transport {
         call->done(Status{1, "client is shutting down"});
         return;
       }
-      calls_.insert(call);
+      call->next = calls_;
+      if (calls_ != nullptr) calls_->prev = call.get();
+      calls_ = call.get();
     }
     if (call->options.canceller) {
       std::weak_ptr<UnaryCall> weak = call;
@@ -239,20 +292,26 @@ class GrpcTransport final : public Transport {
         // Cancelled between attempts: finish outside the lock.
         context = nullptr;
       } else {
-        call->context = std::make_unique<grpc::ClientContext>();
+        call->context.emplace();
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
         call->context->set_wait_for_ready(false);
-        context = call->context.get();
+        context = &*call->context;
       }
     }
     if (context == nullptr) {
       finish(call, Status{1, "cancelled"});
       return;
     }
-    stub(call->endpoint)
-        .UnaryCall(context, call->method, grpc::StubOptions(), call->request, call->response,
-                   [this, call](grpc::Status status) { on_attempt_done(call, status); });
+    auto& channel = *channels_[call->endpoint];
+    // What the generic stub's UnaryCall does, with the channel's registered method. The
+    // completion captures the call alone (16 bytes): std::function keeps it inline, where a
+    // larger capture would cost an allocation for each copy gRPC makes of it.
+    grpc::internal::CallbackUnaryCall<Message, Message>(
+        channel.channel.get(), channel.method(call->method), context, call->request,
+        call->response, [call](grpc::Status status) {
+          call->live.transport.on_attempt_done(call, status);
+        });
   }
 
   void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
@@ -310,12 +369,17 @@ class GrpcTransport final : public Transport {
       std::lock_guard lock(call->mutex);
       if (!call->cancelled) {
         call->alarm = std::make_unique<grpc::Alarm>();
-        // The alarm keeps its callback: a strong reference there would be a cycle. calls_ holds
-        // the call until it finishes.
+        // The alarm keeps its callback: a strong reference there would be a cycle. `retained`
+        // holds the call until the alarm fires or is cancelled.
+        call->retained = call;
         std::weak_ptr<UnaryCall> weak = call;
         call->alarm->Set(std::chrono::system_clock::now() + wait, [this, weak](bool fired) {
           auto c = weak.lock();
           if (!c) return;
+          {
+            std::lock_guard retained_lock(c->mutex);
+            c->retained.reset();  // `c` holds it now
+          }
           if (fired) {
             attempt(c);
           } else {
@@ -333,7 +397,13 @@ class GrpcTransport final : public Transport {
     auto done = std::move(call->done);
     done(std::move(status));
     std::lock_guard lock(mutex_);
-    calls_.erase(call);
+    if (call->prev != nullptr) {
+      call->prev->next = call->next;
+    } else {
+      calls_ = call->next;
+    }
+    if (call->next != nullptr) call->next->prev = call->prev;
+    call->prev = call->next = nullptr;
   }
 
   ClientOptions options_;
@@ -344,10 +414,10 @@ class GrpcTransport final : public Transport {
 
   std::mutex mutex_;
   std::condition_variable idle_;
-  std::unordered_set<std::shared_ptr<UnaryCall>> calls_;
-  std::size_t live_calls_ = 0;
+  UnaryCall* calls_ = nullptr;  // head of the list of calls not yet finished
+  std::atomic<std::size_t> live_calls_{0};
   std::size_t streams_ = 0;
-  bool closing_ = false;
+  std::atomic<bool> closing_{false};
 };
 
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }

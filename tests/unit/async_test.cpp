@@ -86,6 +86,18 @@ TEST(AsyncTest, CoroutineAwaitsTheValue) {
   EXPECT_EQ(got, 5);
 }
 
+TEST(AsyncTest, HandlerWithoutCancellationSlotGetsNoCanceller) {
+  asio::io_context io;
+  bool had_canceller = true;
+  initiate<int>(io.get_executor(), [](std::error_code, int) {},
+                [&](Callback<int> cb, std::shared_ptr<Canceller> canceller) {
+                  had_canceller = canceller != nullptr;
+                  cb(CallStatus{}, 1);
+                });
+  io.run();
+  EXPECT_FALSE(had_canceller);
+}
+
 TEST(AsyncTest, CancellationSlotReachesTheCanceller) {
   asio::io_context io;
   asio::cancellation_signal signal;
