@@ -11,6 +11,7 @@
 // --conns M makes M Client objects (M TCP connections); request lane i uses client i mod M.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -510,16 +511,147 @@ void on_alarm(int) {
   ::_exit(3);
 }
 
+std::int64_t wall_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The watch op of the contract: watch --key-prefix from the current revision + 1, start the
+/// writer once the watch exists, and consume events until --total have arrived. Latency is the
+/// writer's stamp (the first 19 bytes of the value) to the receipt here.
+int run_watch(const Flags& flags, const char* self) {
+  std::string prefix = flags.key_prefix;
+  if (prefix.empty()) {
+    prefix = "etcdpp-bench-watch/" + std::to_string(::getpid()) + "-" +
+             std::to_string(wall_ns()) + "/";
+  }
+  const auto call_timeout =
+      std::chrono::milliseconds(static_cast<long>(std::ceil(flags.max_seconds * 1000)));
+  asio::io_context io(1);  // callbacks run here, on the main thread
+  std::optional<etcdpp::Client> client;
+  std::int64_t start_revision = 0;
+  try {
+    client.emplace(etcdpp::ClientOptions{.endpoints = flags.endpoints,
+                                         .call_timeout = call_timeout,
+                                         .executor = io.get_executor()});
+    start_revision = client->get("__bench_warmup", {}).header.revision + 1;
+  } catch (const std::exception& e) {
+    std::cerr << "etcdpp-bench: cannot start: " << e.what() << "\n";
+    return 1;
+  }
+
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(static_cast<std::size_t>(flags.total));
+  long events = 0, rev_gaps = 0;
+  bool in_order = true;
+  std::int64_t last_revision = 0;
+  Clock::time_point first_at{}, last_at{};
+  std::optional<std::error_code> ended;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(flags.max_seconds));
+
+  etcdpp::Watch watch;
+  etcdpp::WatchOptions options;
+  options.prefix = true;
+  options.start_revision = start_revision;
+  // The whole run may queue: the bound is for consumers slower than this one.
+  options.max_pending_events = static_cast<std::size_t>(flags.total) + 1;
+  try {
+    watch = client->watch(prefix, options,
+                          [&](std::error_code ec, etcdpp::WatchBatch batch) {
+                            if (ec) {
+                              ended = ec;
+                              return;
+                            }
+                            const auto now_ns = wall_ns();
+                            const auto now = Clock::now();
+                            for (const auto& e : batch.events) {
+                              if (events == 0) first_at = now;
+                              last_at = now;
+                              ++events;
+                              const auto rev = e.kv.mod_revision;
+                              if (last_revision != 0) {
+                                if (rev <= last_revision) in_order = false;
+                                if (rev != last_revision + 1) ++rev_gaps;
+                              }
+                              last_revision = rev;
+                              std::int64_t sent = 0;
+                              const auto& v = e.kv.value;
+                              if (v.size() >= 19 &&
+                                  std::from_chars(v.data(), v.data() + 19, sent).ec == std::errc()) {
+                                latencies_ms.push_back(static_cast<double>(now_ns - sent) / 1e6);
+                              }
+                            }
+                          });
+  } catch (const std::exception& e) {
+    std::cerr << "etcdpp-bench: watch: " << e.what() << "\n";
+    return 1;
+  }
+
+  // The writer: the same contract's put op, with stamps, in a second process.
+  const std::string writer_cmd = flags.writer.empty() ? std::string(self) : flags.writer;
+  std::string endpoints;
+  for (const auto& e : flags.endpoints) endpoints += (endpoints.empty() ? "" : ",") + e;
+  std::vector<std::string> args = {"sh", "-c", "exec " + writer_cmd + " \"$@\"", "sh",
+                                   "--endpoints", endpoints, "--op", "put",
+                                   "--clients", std::to_string(flags.clients),
+                                   "--conns", std::to_string(flags.conns),
+                                   "--total", std::to_string(flags.total),
+                                   "--key-size", std::to_string(flags.key_size),
+                                   "--val-size", std::to_string(std::max<long>(flags.val_size, 19)),
+                                   "--key-space", std::to_string(flags.key_space),
+                                   "--key-prefix", prefix, "--stamp",
+                                   "--max-seconds", fixed(flags.max_seconds, 3)};
+  const double cpu0 = cpu_seconds();
+  const pid_t writer = ::fork();
+  if (writer == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);  // the writer's JSON line is not ours
+    ::execvp("sh", argv.data());
+    ::_exit(127);
+  }
+  // Consume until every event has arrived, the watch ended, or time is up.
+  while (events < flags.total && !ended && Clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(50));
+  }
+  const double cpu = cpu_seconds() - cpu0;
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  watch.cancel();
+  io.poll();
+
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const double seconds = std::chrono::duration<double>(last_at - first_at).count();
+  const bool ok = events == flags.total && in_order && rev_gaps == 0 && !ended;
+  std::ostringstream out;
+  out << "{\"client\":\"etcdpp\",\"op\":\"watch\",\"clients\":" << flags.clients
+      << ",\"conns\":" << flags.conns << ",\"total\":" << flags.total
+      << ",\"seconds\":" << fixed(seconds, 4)
+      << ",\"ops_per_s\":" << fixed(seconds > 0 ? (events - 1) / seconds : 0, 1)
+      << ",\"p50_ms\":" << fixed(percentile(latencies_ms, 0.50), 3)
+      << ",\"p99_ms\":" << fixed(percentile(latencies_ms, 0.99), 3)
+      << ",\"cpu_s\":" << fixed(cpu, 3) << ",\"events\":" << events
+      << ",\"in_order\":" << (in_order ? "true" : "false") << ",\"rev_gaps\":" << rev_gaps
+      << ",\"ok\":" << (ok ? "true" : "false")
+      << ",\"writer_exit\":" << (WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+      << ",\"threads\":" << thread_count() << ",\"cpu_total_s\":" << fixed(cpu_seconds(), 3)
+      << ",\"key_prefix\":" << json_string(prefix)
+      << ",\"client_version\":" << json_string("etcdpp " ETCDPP_BENCH_VERSION) << "}\n";
+  std::cout << out.str() << std::flush;
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Flags flags = parse_flags(argc, argv);
-  if (flags.op == OpKind::watch) {
-    std::cerr << "etcdpp-bench: watch: not supported by this build yet\n";
-    return 2;
-  }
   ::signal(SIGALRM, on_alarm);
   ::alarm(static_cast<unsigned>(std::ceil(flags.max_seconds)) + 30);
+  if (flags.op == OpKind::watch) return run_watch(flags, argv[0]);
 
   // The completions of async calls run on this io_context, on the main thread (async and
   // coroutine modes); giving it to the clients also spares each Client its own thread.

@@ -113,12 +113,21 @@ TEST(BenchSmokeTest, BadFlagExitsWithTwoAndNamesTheFlag) {
   EXPECT_NE(r.output.find("--mode"), std::string::npos) << r.output;
 }
 
-TEST(BenchSmokeTest, WatchIsRefusedClearlyUntilThisBuildHasWatch) {
-  const Outcome r =
-      run_bench("--endpoints " + test::node().client_endpoint() + " --op watch --total 10");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("watch: not supported by this build yet"), std::string::npos)
-      << r.output;
+TEST(BenchSmokeTest, WatchDeliversEveryEventOfItsOwnWriterInOrder) {
+  test::TestPrefix prefix(test::client());
+  const Outcome r = run_bench("--endpoints " + test::node().client_endpoint() +
+                              " --op watch --clients 4 --total 30 --key-size 4 --key-space 50"
+                              " --max-seconds 60 --key-prefix '" + prefix.str() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The watcher's line is on stdout after the writer's (which goes to stderr): take the last.
+  const std::string json = r.output.substr(r.output.rfind("{\"client\":\"etcdpp\",\"op\":\"watch\""));
+  EXPECT_EQ(field(json, "events"), "30") << json;
+  EXPECT_EQ(field(json, "in_order"), "true");
+  EXPECT_EQ(field(json, "rev_gaps"), "0");
+  EXPECT_EQ(field(json, "ok"), "true");
+  for (const char* f : {"seconds", "ops_per_s", "p50_ms", "p99_ms", "cpu_s"}) {
+    EXPECT_FALSE(field(json, f).empty()) << f;
+  }
 }
 
 TEST(BenchSmokeTest, UnreachableServerExitsWithOne) {
