@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <etcdpp/etcdpp.hpp>
 #include <fstream>
 #include <iostream>
@@ -604,23 +605,49 @@ int run_watch(const Flags& flags, const char* self) {
                                    "--key-space", std::to_string(flags.key_space),
                                    "--key-prefix", prefix, "--stamp",
                                    "--max-seconds", fixed(flags.max_seconds, 3)};
+  // The writer's JSON line comes back through a pipe: run-all reports its client and rate.
+  int report[2];
+  if (::pipe(report) != 0) {
+    std::cerr << "etcdpp-bench: pipe: " << std::strerror(errno) << "\n";
+    return 1;
+  }
   const double cpu0 = cpu_seconds();
   const pid_t writer = ::fork();
   if (writer == 0) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);  // the writer's JSON line is not ours
+    ::dup2(report[1], STDOUT_FILENO);
+    ::close(report[0]);
+    ::close(report[1]);
     ::execvp("sh", argv.data());
     ::_exit(127);
   }
+  ::close(report[1]);
   // Consume until every event has arrived, the watch ended, or time is up.
   while (events < flags.total && !ended && Clock::now() < deadline) {
     io.run_for(std::chrono::milliseconds(50));
   }
   const double cpu = cpu_seconds() - cpu0;
+  std::string writer_line;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) > 0;) {
+    writer_line.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(report[0]);
   int status = 0;
   ::waitpid(writer, &status, 0);
+  const auto writer_field = [&](const std::string& name) -> std::string {
+    const auto at = writer_line.find("\"" + name + "\":");
+    if (at == std::string::npos) return {};
+    auto begin = at + name.size() + 3;
+    auto end = writer_line.find_first_of(",}", begin);
+    std::string v = writer_line.substr(begin, end - begin);
+    if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+  };
+  const std::string writer_client = writer_field("client");
+  const std::string writer_rate = writer_field("ops_per_s");
   watch.cancel();
   io.poll();
 
@@ -639,6 +666,8 @@ int run_watch(const Flags& flags, const char* self) {
       << ",\"ok\":" << (ok ? "true" : "false")
       << ",\"writer_exit\":" << (WIFEXITED(status) ? WEXITSTATUS(status) : -1)
       << ",\"threads\":" << thread_count() << ",\"cpu_total_s\":" << fixed(cpu_seconds(), 3)
+      << ",\"writer_client\":" << json_string(writer_client)
+      << ",\"writer_ops_per_s\":" << (writer_rate.empty() ? "0" : writer_rate)
       << ",\"key_prefix\":" << json_string(prefix)
       << ",\"client_version\":" << json_string("etcdpp " ETCDPP_BENCH_VERSION) << "}\n";
   std::cout << out.str() << std::flush;

@@ -119,12 +119,12 @@ TEST(BenchSmokeTest, WatchDeliversEveryEventOfItsOwnWriterInOrder) {
                               " --op watch --clients 4 --total 30 --key-size 4 --key-space 50"
                               " --max-seconds 60 --key-prefix '" + prefix.str() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  // The watcher's line is on stdout after the writer's (which goes to stderr): take the last.
   const std::string json = r.output.substr(r.output.rfind("{\"client\":\"etcdpp\",\"op\":\"watch\""));
   EXPECT_EQ(field(json, "events"), "30") << json;
   EXPECT_EQ(field(json, "in_order"), "true");
   EXPECT_EQ(field(json, "rev_gaps"), "0");
   EXPECT_EQ(field(json, "ok"), "true");
+  EXPECT_EQ(field(json, "writer_client"), "\"etcdpp\"");
   for (const char* f : {"seconds", "ops_per_s", "p50_ms", "p99_ms", "cpu_s"}) {
     EXPECT_FALSE(field(json, f).empty()) << f;
   }
