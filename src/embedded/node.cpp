@@ -517,7 +517,7 @@ void Node::Impl::begin_stop() noexcept {
 
 std::string Node::Impl::failure_message(const std::string& what) const {
   const auto eps = endpoints();
-  return "etcd " + what + " (" + binary + " on " + (eps.empty() ? "?" : eps.front()) +
+  return "etcd member " + options.name + " " + what + " (" + binary + " on " + (eps.empty() ? "?" : eps.front()) +
          ", data dir " + options.data_dir.string() + "); last lines of its log:\n" +
          log->tail(kMessageLogLines);
 }

@@ -5,6 +5,10 @@
 // members' own callbacks.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "support/test_env.hpp"
@@ -73,6 +77,26 @@ TEST(ClusterTest, EachClusterHasItsOwnTokenAndNamesItsSizeForABadIndex) {
     EXPECT_NE(std::string(e.what()).find("the cluster has 1 members"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(ClusterTest, UnusableDataDirFailsWithEtcdsWordsAndLeavesNoProcess) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("etcdpp-cluster-test-" + std::to_string(::getpid()));
+  // A regular file where the members' directories would go: no member can make its data dir.
+  { std::ofstream(dir) << "x"; }
+  const auto children = test::child_pids();
+  try {
+    Cluster cluster({.data_dir = dir, .start_timeout = 20s});
+    ADD_FAILURE() << "a cluster started under a regular file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::node_failed);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("last lines of its log:\n"), std::string::npos) << what;
+    EXPECT_NE(what.find(dir.string()), std::string::npos) << what;
+  }
+  EXPECT_EQ(test::child_pids(), children);
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir));  // a user's path is never removed
+  std::filesystem::remove(dir);
 }
 
 TEST(ClusterTest, KilledLeaderIsReplacedInTimeAndRejoinsAsFollowerWithTheWritesItMissed) {

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdio>
 #include <random>
 
 namespace etcdpp::test {
@@ -72,6 +73,29 @@ void pause_process(int pid) {
 }
 
 void resume_process(int pid) { ASSERT_EQ(::kill(pid, SIGCONT), 0); }
+
+std::set<int> child_pids() {
+  std::set<int> children;
+  const std::string self = std::to_string(::getpid());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses; parse after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
+        std::to_string(ppid) == self) {
+      children.insert(std::stoi(name));
+    }
+  }
+  return children;
+}
 
 std::vector<std::uint16_t> free_ports(std::size_t n) {
   // Every socket stays bound until all are picked, so that no port repeats.

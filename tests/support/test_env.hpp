@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -58,6 +59,9 @@ int thread_count();
 void pause_process(int pid);
 /// Sends SIGCONT to `pid`.
 void resume_process(int pid);
+
+/// The pids whose parent is this process, zombies included.
+std::set<int> child_pids();
 
 /// `n` distinct loopback ports that were free a moment ago.
 std::vector<std::uint16_t> free_ports(std::size_t n);
