@@ -139,7 +139,10 @@ struct Cluster::Impl {
       o.peer_auto_tls = options.peer_auto_tls;
       o.heartbeat_interval = options.heartbeat_interval;
       o.election_timeout = options.election_timeout;
-      o.extra_flags = options.extra_flags;
+      if (options.pre_vote) o.extra_flags.push_back("--pre-vote=true");
+      // After ours: the last value of a flag wins.
+      o.extra_flags.insert(o.extra_flags.end(), options.extra_flags.begin(),
+                           options.extra_flags.end());
       o.binary = options.binary;
       o.wait_ready = false;  // all start at once; a lone member cannot elect a leader
       o.start_timeout = options.start_timeout;

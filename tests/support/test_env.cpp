@@ -159,6 +159,30 @@ std::optional<RoleRecorder::Event> RoleRecorder::first(
   return std::nullopt;
 }
 
+std::optional<RoleRecorder::Event> RoleRecorder::first_of(
+    std::size_t index, std::chrono::steady_clock::time_point since) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& e : events_) {
+    if (e.index == index && e.at >= since) return e;
+  }
+  return std::nullopt;
+}
+
+embedded::Role RoleRecorder::last(std::size_t index) const {
+  std::lock_guard lock(mutex_);
+  for (auto e = events_.rbegin(); e != events_.rend(); ++e) {
+    if (e->index == index) return e->role;
+  }
+  return embedded::Role::none;
+}
+
+bool RoleRecorder::settled(std::size_t size, std::size_t leader) const {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (last(i) != (i == leader ? embedded::Role::leader : embedded::Role::follower)) return false;
+  }
+  return true;
+}
+
 std::vector<RoleRecorder::Event> RoleRecorder::events() const {
   std::lock_guard lock(mutex_);
   return events_;

@@ -90,6 +90,14 @@ class RoleRecorder {
   /// The first change to `role` at or after `since` of a member other than `not_index`.
   std::optional<Event> first(embedded::Role role, std::chrono::steady_clock::time_point since,
                              std::optional<std::size_t> not_index = std::nullopt) const;
+  /// The first change of member `index` at or after `since`.
+  std::optional<Event> first_of(std::size_t index,
+                                std::chrono::steady_clock::time_point since) const;
+  /// The role member `index` announced last (Role::none before any).
+  embedded::Role last(std::size_t index) const;
+  /// Whether the members' last announcements agree with a settled cluster of `size` members
+  /// led by `leader`: it said leader, each other one said follower.
+  bool settled(std::size_t size, std::size_t leader) const;
   std::vector<Event> events() const;
 
  private:
