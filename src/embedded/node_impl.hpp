@@ -43,8 +43,8 @@ struct Node::Impl {
   mutable std::mutex state_mutex;
   std::condition_variable watcher_cv;
   std::unique_ptr<detail::ChildProcess> child;
-  bool ready_flag = false;     // the current child served and its member id is known
-  bool paused_flag = false;    // SIGSTOPped by pause()
+  bool ready_flag = false;       // the current child served and its member id is known
+  bool paused_flag = false;      // SIGSTOPped by pause()
   std::uint64_t generation = 0;  // bumped by every new child and every end of one
   Role current_role = Role::none;
   std::uint64_t member_id = 0;
@@ -94,8 +94,8 @@ struct Node::Impl {
   /// Ends the watcher (no callback fires after this returns) and the log sink.
   void silence() noexcept;
   void watch() noexcept;
-  void announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader,
-                std::uint64_t term, const Client& node_client) noexcept;
+  void announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader, std::uint64_t term,
+                const Client& node_client) noexcept;
   template <class Callback, class Arg>
   void invoke(const Callback& callback, const char* what, const Arg& arg) noexcept;
 };

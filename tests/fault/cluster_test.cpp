@@ -4,7 +4,6 @@
 // leader is replaced and steps down when it resumes. Role changes are seen through the
 // members' own callbacks.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
