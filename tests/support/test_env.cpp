@@ -124,6 +124,7 @@ std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {
   for (std::size_t m = 0; m < ports.size() / 2; ++m) {
     cluster += (m > 0 ? "," : "") + ("infra" + std::to_string(m)) + "=" + url(ports[2 * m + 1]);
   }
+  // clang-format off
   return "[etcd]\n"
          "name = \"infra" + std::to_string(i) + "\"\n"
          "initial-advertise-peer-urls = \"" + url(ports[2 * i + 1]) + "\"\n"
@@ -132,6 +133,7 @@ std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {
          "advertise-client-urls = \"" + url(ports[2 * i]) + "\"\n"
          "initial-cluster = \"" + cluster + "\"\n"
          "host-whitelist = \"127.0.0.1\"\n";
+  // clang-format on
 }
 
 void RoleRecorder::record(std::size_t index, const embedded::RoleChange& change) {
