@@ -538,7 +538,7 @@ bool Node::Impl::lost_port_race() const {
   return raced;
 }
 
-void Node::Impl::serve_once(Clock::time_point deadline) {
+void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::milliseconds budget) {
   detail::ChildProcess* c;
   {
     std::lock_guard lock(state_mutex);
@@ -554,8 +554,7 @@ void Node::Impl::serve_once(Clock::time_point deadline) {
          failure_message(what.empty() ? detail::describe_wait_status(status) : what));
   };
   const auto timed_out = [&] {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.start_timeout);
-    failed("did not serve within " + std::to_string(ms.count()) + " ms");
+    failed("did not serve within " + std::to_string(budget.count()) + " ms");
   };
   const auto wait_a_little = [&] {
     const auto next = std::min(deadline, Clock::now() + kReadyPollInterval);
@@ -601,9 +600,10 @@ void Node::Impl::serve_once(Clock::time_point deadline) {
 }
 
 void Node::Impl::wait_ready_locked(Clock::time_point deadline) {
+  const auto budget = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   for (int attempt = 0;; ++attempt) {
     try {
-      serve_once(deadline);
+      serve_once(deadline, budget);
       return;
     } catch (const Error&) {
       if (!lost_port_race() || attempt >= kMaxPortRetries) throw;

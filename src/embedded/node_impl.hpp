@@ -87,7 +87,8 @@ struct Node::Impl {
 
   std::string failure_message(const std::string& what) const;
   bool lost_port_race() const;
-  void serve_once(detail::Clock::time_point deadline);
+  /// Waits until the current child serves and says who it is; `budget` is for the message.
+  void serve_once(detail::Clock::time_point deadline, std::chrono::milliseconds budget);
   void wait_ready_locked(detail::Clock::time_point deadline);
 
   void start_watcher();
