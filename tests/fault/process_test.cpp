@@ -97,6 +97,15 @@ TEST(ProcessTest, SeedScenarioThreeProgramsThreeTomlFilesOneClusterOneLeader) {
   EXPECT_TRUE(leader_name == "infra0" || leader_name == "infra1" || leader_name == "infra2")
       << leader_name;
 
+  // Each follower has said so before it is told to quit: a Node calls no callback once its
+  // destructor has begun.
+  for (auto& program : programs) {
+    const std::string name = name_of(*program);
+    if (name != leader_name && count_prefixed(program->lines(), "follower " + name) == 0) {
+      EXPECT_TRUE(program->wait_for_line("follower " + name, 5s))
+          << testing::PrintToString(program->lines());
+    }
+  }
   // Followers first: a leader that stops hands over to a connected follower, and waits up to
   // etcd's request timeout (7 s) if that one is stopping too.
   std::stable_partition(programs.begin(), programs.end(),
@@ -111,7 +120,7 @@ TEST(ProcessTest, SeedScenarioThreeProgramsThreeTomlFilesOneClusterOneLeader) {
     }
     all_lines.insert(all_lines.end(), program->lines().begin(), program->lines().end());
     // Each follower said so once. (The leader, left alone by the followers that quit first,
-    // may step down before it quits, and say that.)
+    // may step down before it quits, and say that too.)
     const std::string name = name_of(*program);
     if (name != leader_name) {
       EXPECT_EQ(count_prefixed(program->lines(), "follower " + name), 1u)

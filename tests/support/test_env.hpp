@@ -63,12 +63,12 @@ void resume_process(int pid);
 /// The pids whose parent is this process, zombies included.
 std::set<int> child_pids();
 
-/// `n` distinct loopback ports that were free a moment ago.
+/// `n` distinct loopback ports that were free a moment ago, below the ephemeral range.
 std::vector<std::uint16_t> free_ports(std::size_t n);
 
 /// The seed's config<i+1>.ini for member `i` of a cluster of `ports.size() / 2` members named
 /// infra0, infra1, ...: member i's client port is ports[2i], its peer port ports[2i+1], and
-/// every URL is on 127.0.0.1 with http:// as the seed writes it.
+/// every URL is on 127.0.0.1 with http:// as the seed writes it. It adds pre-vote = true.
 std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports);
 
 /// Role callbacks as they come, from any thread, with when they came.
