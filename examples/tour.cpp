@@ -95,7 +95,8 @@ int main() try {
   }
   const auto services = client.get("tour/services/", {.prefix = true});
   for (const auto& kv : services.kvs) say("  " + kv.key + " -> " + kv.value);
-  if (!client.get("tour/missing")) say("get tour/missing: no such key (std::nullopt, not an error)");
+  if (!client.get("tour/missing"))
+    say("get tour/missing: no such key (std::nullopt, not an error)");
 
   // Txn: compare-and-swap, written as etcd's documentation writes it.
   using etcdpp::Compare;

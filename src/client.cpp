@@ -285,15 +285,14 @@ CompactResult Client::compact(std::int64_t revision, const CompactOptions& optio
 }
 
 StatusResult Client::status() const {
-  return run_blocking<StatusResult>("status", endpoints_text(endpoints()), [&](auto cb) {
-    start_status(std::move(cb), nullptr);
-  });
+  return run_blocking<StatusResult>("status", endpoints_text(endpoints()),
+                                    [&](auto cb) { start_status(std::move(cb), nullptr); });
 }
 
 std::vector<Member> Client::member_list() const {
-  return run_blocking<std::vector<Member>>("member_list", endpoints_text(endpoints()), [&](auto cb) {
-    start_member_list(std::move(cb), nullptr);
-  });
+  return run_blocking<std::vector<Member>>(
+      "member_list", endpoints_text(endpoints()),
+      [&](auto cb) { start_member_list(std::move(cb), nullptr); });
 }
 
 }  // namespace etcdpp

@@ -17,11 +17,11 @@ namespace etcdpp {
 /// whichever it is connected to, so ask a Client with one endpoint to know about one member.
 struct StatusResult {
   ResponseHeader header;
-  std::string version;              ///< The member's etcd version, e.g. "3.4.23".
-  std::int64_t db_size = 0;         ///< Backend database size on disk, in bytes.
-  std::uint64_t leader = 0;         ///< The member id this member takes as leader; 0 if none.
-  std::uint64_t raft_index = 0;     ///< Raft committed index.
-  std::uint64_t raft_term = 0;      ///< Raft term.
+  std::string version;           ///< The member's etcd version, e.g. "3.4.23".
+  std::int64_t db_size = 0;      ///< Backend database size on disk, in bytes.
+  std::uint64_t leader = 0;      ///< The member id this member takes as leader; 0 if none.
+  std::uint64_t raft_index = 0;  ///< Raft committed index.
+  std::uint64_t raft_term = 0;   ///< Raft term.
   std::uint64_t raft_applied_index = 0;
   std::vector<std::string> errors;  ///< Alarms and health problems, e.g. "etcdserver: no leader".
   std::int64_t db_size_in_use = 0;  ///< Backend database size logically in use, in bytes.

@@ -123,7 +123,8 @@ struct Cluster::Impl {
     for (std::size_t i = 0; i < n; ++i) {
       if (i > 0) initial_cluster += ",";
       initial_cluster += options.name_prefix + std::to_string(i) + "=" + scheme +
-                         detail::host_for_url(options.host) + ":" + std::to_string(ports[2 * i + 1]);
+                         detail::host_for_url(options.host) + ":" +
+                         std::to_string(ports[2 * i + 1]);
     }
     std::vector<NodeOptions> out;
     for (std::size_t i = 0; i < n; ++i) {
@@ -139,7 +140,10 @@ struct Cluster::Impl {
       o.peer_auto_tls = options.peer_auto_tls;
       o.heartbeat_interval = options.heartbeat_interval;
       o.election_timeout = options.election_timeout;
-      o.extra_flags = options.extra_flags;
+      if (options.pre_vote) o.extra_flags.push_back("--pre-vote=true");
+      // After ours: the last value of a flag wins.
+      o.extra_flags.insert(o.extra_flags.end(), options.extra_flags.begin(),
+                           options.extra_flags.end());
       o.binary = options.binary;
       o.wait_ready = false;  // all start at once; a lone member cannot elect a leader
       o.start_timeout = options.start_timeout;
@@ -213,8 +217,8 @@ Cluster::Cluster() : Cluster(ClusterOptions{}) {}
 Cluster::Cluster(ClusterOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
   Impl& impl = *impl_;
   impl.validate();
-  impl.token =
-      impl.options.initial_cluster_token.empty() ? random_token() : impl.options.initial_cluster_token;
+  impl.token = impl.options.initial_cluster_token.empty() ? random_token()
+                                                          : impl.options.initial_cluster_token;
   impl.make_root();
   impl.start();
 }
@@ -258,8 +262,9 @@ std::optional<std::size_t> Cluster::leader_index() const {
       std::lock_guard lock(answers->mutex);
       ++answers->pending;
     }
-    node.client().with_timeout(kStatusTimeout).async_status(
-        [answers, i](std::error_code ec, StatusResult status) {
+    node.client()
+        .with_timeout(kStatusTimeout)
+        .async_status([answers, i](std::error_code ec, StatusResult status) {
           std::lock_guard lock(answers->mutex);
           if (!ec) answers->results[i] = std::move(status);
           if (--answers->pending == 0) answers->cv.notify_all();
@@ -298,9 +303,8 @@ std::size_t Cluster::wait_for_leader(std::chrono::milliseconds timeout) const {
                 : node.paused() ? "paused"
                                 : "running, role " + std::string(to_string(node.role())));
   }
-  fail(Errc::node_failed,
-       "no member of the cluster is leader after " + std::to_string(timeout.count()) + " ms:" +
-           members);
+  fail(Errc::node_failed, "no member of the cluster is leader after " +
+                              std::to_string(timeout.count()) + " ms:" + members);
 }
 
 void Cluster::kill(std::size_t index) { impl_->at(index, "kill").kill(); }

@@ -37,8 +37,8 @@ class FdGuard {
 /// Waits until `fd` has one of `events` or the deadline passes; false on timeout or error.
 inline bool poll_until(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   while (true) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd, events, 0};
     const int n = ::poll(&p, 1, static_cast<int>(left.count()));

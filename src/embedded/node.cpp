@@ -8,11 +8,7 @@
 // them, and is never held while calling etcd, a callback, or waiting for a process.
 #include "etcdpp/embedded/node.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +19,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -43,9 +38,9 @@ extern char** environ;
 namespace etcdpp::embedded {
 namespace {
 
+using detail::bind_ephemeral;
 using detail::Clock;
 using detail::FdGuard;
-using detail::bind_ephemeral;
 using detail::host_for_url;
 using detail::probe_health;
 using namespace std::chrono_literals;
@@ -63,7 +58,7 @@ constexpr auto kReadyPollInterval = 20ms;
 constexpr auto kProbeTimeout = 1000ms;
 // A role poll gives up after this long (or twice the poll interval, if longer): a paused or
 // overloaded etcd must not stall the watcher, and its role then stays as last seen.
-constexpr auto kMinRollPollTimeout = 500ms;
+constexpr auto kMinRolePollTimeout = 500ms;
 constexpr auto kPauseTimeout = 5s;
 
 [[noreturn]] void fail(Errc errc, const std::string& message) {
@@ -258,8 +253,7 @@ Node::Impl::Impl(NodeOptions opts)
 Node::Impl::~Impl() {
   if (watcher.joinable() && watcher.get_id() == std::this_thread::get_id()) {
     // The watcher would have to join itself, and would then run on in a freed object.
-    std::fputs("etcdpp: an embedded::Node was destroyed from its own callback; aborting\n",
-               stderr);
+    std::fputs("etcdpp: an embedded::Node was destroyed from its own callback; aborting\n", stderr);
     std::abort();
   }
   silence();
@@ -300,7 +294,7 @@ void Node::Impl::validate() const {
       if (!scheme_ok) {
         bad(std::string("NodeOptions::") + field + ": \"" + text + "\" is not " +
             (for_clients ? "an http://host:port URL (the Client speaks no TLS yet)"
-                    : "an http:// or https://host:port URL with a port"));
+                         : "an http:// or https://host:port URL with a port"));
       }
     }
   };
@@ -391,7 +385,8 @@ std::vector<std::string> Node::Impl::endpoints() const {
   std::vector<std::string> out;
   for (const auto& text : listen_client_urls()) {
     const auto url = parse_url(text);
-    if (url) out.push_back(host_for_url(host_to_reach(url->host)) + ":" + std::to_string(url->port));
+    if (url)
+      out.push_back(host_for_url(host_to_reach(url->host)) + ":" + std::to_string(url->port));
   }
   return out;
 }
@@ -517,9 +512,9 @@ void Node::Impl::begin_stop() noexcept {
 
 std::string Node::Impl::failure_message(const std::string& what) const {
   const auto eps = endpoints();
-  return "etcd " + what + " (" + binary + " on " + (eps.empty() ? "?" : eps.front()) +
-         ", data dir " + options.data_dir.string() + "); last lines of its log:\n" +
-         log->tail(kMessageLogLines);
+  return "etcd member " + options.name + " " + what + " (" + binary + " on " +
+         (eps.empty() ? "?" : eps.front()) + ", data dir " + options.data_dir.string() +
+         "); last lines of its log:\n" + log->tail(kMessageLogLines);
 }
 
 bool Node::Impl::lost_port_race() const {
@@ -543,7 +538,7 @@ bool Node::Impl::lost_port_race() const {
   return raced;
 }
 
-void Node::Impl::serve_once(Clock::time_point deadline) {
+void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::milliseconds budget) {
   detail::ChildProcess* c;
   {
     std::lock_guard lock(state_mutex);
@@ -555,12 +550,11 @@ void Node::Impl::serve_once(Clock::time_point deadline) {
   // operations out: `c` stays valid here.
   const auto failed = [&](const std::string& what) {
     const int status = end_child(0ms);
-    fail(Errc::node_failed, failure_message(what.empty() ? detail::describe_wait_status(status)
-                                                         : what));
+    fail(Errc::node_failed,
+         failure_message(what.empty() ? detail::describe_wait_status(status) : what));
   };
   const auto timed_out = [&] {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.start_timeout);
-    failed("did not serve within " + std::to_string(ms.count()) + " ms");
+    failed("did not serve within " + std::to_string(budget.count()) + " ms");
   };
   const auto wait_a_little = [&] {
     const auto next = std::min(deadline, Clock::now() + kReadyPollInterval);
@@ -583,8 +577,9 @@ void Node::Impl::serve_once(Clock::time_point deadline) {
     try {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
       const StatusResult status =
-          node_client.with_timeout(std::clamp(left, std::chrono::milliseconds(1),
-                                              std::chrono::milliseconds(kProbeTimeout)))
+          node_client
+              .with_timeout(std::clamp(left, std::chrono::milliseconds(1),
+                                       std::chrono::milliseconds(kProbeTimeout)))
               .status();
       std::lock_guard lock(state_mutex);
       member_id = status.header.member_id;
@@ -605,9 +600,10 @@ void Node::Impl::serve_once(Clock::time_point deadline) {
 }
 
 void Node::Impl::wait_ready_locked(Clock::time_point deadline) {
+  const auto budget = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
   for (int attempt = 0;; ++attempt) {
     try {
-      serve_once(deadline);
+      serve_once(deadline, budget);
       return;
     } catch (const Error&) {
       if (!lost_port_race() || attempt >= kMaxPortRetries) throw;
@@ -667,7 +663,7 @@ void Node::Impl::watch() noexcept {
   Role announced = Role::none;
   std::uint64_t announced_generation = 0;
   const auto poll_timeout =
-      std::max<std::chrono::milliseconds>(kMinRollPollTimeout, 2 * options.role_poll_interval);
+      std::max<std::chrono::milliseconds>(kMinRolePollTimeout, 2 * options.role_poll_interval);
   while (true) {
     std::unique_ptr<detail::ChildProcess> dead;
     std::uint64_t gen;
@@ -696,7 +692,8 @@ void Node::Impl::watch() noexcept {
     }
     if (dead) {
       const int status = dead->kill_and_reap(0ms);
-      ExitInfo info{options.name, dead->pid(), std::nullopt, std::nullopt, log->tail(kMessageLogLines)};
+      ExitInfo info{options.name, dead->pid(), std::nullopt, std::nullopt,
+                    log->tail(kMessageLogLines)};
       if (status >= 0 && WIFEXITED(status)) info.exit_code = WEXITSTATUS(status);
       if (status >= 0 && WIFSIGNALED(status)) info.signal = WTERMSIG(status);
       dead.reset();
@@ -911,7 +908,9 @@ int Node::pid() const noexcept {
   return impl_->child ? impl_->child->pid() : -1;
 }
 
-std::string Node::log_tail() const { return impl_ ? impl_->log->tail(kLogTailLines) : std::string(); }
+std::string Node::log_tail() const {
+  return impl_ ? impl_->log->tail(kLogTailLines) : std::string();
+}
 
 std::vector<std::string> Node::command_line() const {
   return impl_ ? impl_->arguments() : std::vector<std::string>{};

@@ -43,8 +43,8 @@ struct Node::Impl {
   mutable std::mutex state_mutex;
   std::condition_variable watcher_cv;
   std::unique_ptr<detail::ChildProcess> child;
-  bool ready_flag = false;     // the current child served and its member id is known
-  bool paused_flag = false;    // SIGSTOPped by pause()
+  bool ready_flag = false;       // the current child served and its member id is known
+  bool paused_flag = false;      // SIGSTOPped by pause()
   std::uint64_t generation = 0;  // bumped by every new child and every end of one
   Role current_role = Role::none;
   std::uint64_t member_id = 0;
@@ -87,15 +87,16 @@ struct Node::Impl {
 
   std::string failure_message(const std::string& what) const;
   bool lost_port_race() const;
-  void serve_once(detail::Clock::time_point deadline);
+  /// Waits until the current child serves and says who it is; `budget` is for the message.
+  void serve_once(detail::Clock::time_point deadline, std::chrono::milliseconds budget);
   void wait_ready_locked(detail::Clock::time_point deadline);
 
   void start_watcher();
   /// Ends the watcher (no callback fires after this returns) and the log sink.
   void silence() noexcept;
   void watch() noexcept;
-  void announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader,
-                std::uint64_t term, const Client& node_client) noexcept;
+  void announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader, std::uint64_t term,
+                const Client& node_client) noexcept;
   template <class Callback, class Arg>
   void invoke(const Callback& callback, const char* what, const Arg& arg) noexcept;
 };

@@ -23,8 +23,8 @@ namespace etcdpp::embedded {
 namespace {
 
 enum class Kind {
-  string,    // a TOML string (an integer is taken as its decimal text)
-  boolean,   // a TOML boolean
+  string,   // a TOML string (an integer is taken as its decimal text)
+  boolean,  // a TOML boolean
   unsigned_integer,
   integer,
   duration,  // a Go duration as a string: "5s", "100ms"
@@ -309,8 +309,7 @@ NodeOptions NodeOptions::from_toml(std::string_view text, std::string_view sourc
 NodeOptions NodeOptions::from_toml_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    bad("cannot read TOML file " + path.string() + ": " +
-        std::generic_category().message(errno));
+    bad("cannot read TOML file " + path.string() + ": " + std::generic_category().message(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();

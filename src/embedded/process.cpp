@@ -187,8 +187,12 @@ ChildProcess::ChildProcess(const std::vector<std::string>& args,
   FdGuard wake(::eventfd(0, EFD_CLOEXEC));
   if (wake.get() < 0) fail(Errc::node_failed, "cannot create an eventfd: " + errno_text(errno));
 
-  ChildArgs child_args{argv.data(),    envp.data(),      ::getpid(),
-                       log_write.get(), exec_write.get(), dev_null.get(),
+  ChildArgs child_args{argv.data(),
+                       envp.data(),
+                       ::getpid(),
+                       log_write.get(),
+                       exec_write.get(),
+                       dev_null.get(),
                        static_cast<int>(open_max)};
   const pid_t child = fork_on_spawner(&run_child, &child_args);
 

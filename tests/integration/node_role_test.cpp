@@ -233,6 +233,29 @@ TEST(NodeRoleTest, PeerAutoTlsOffKeepsThePeerUrlsAsWritten) {
   EXPECT_EQ(node.member_id(), 0u);
 }
 
+TEST(NodeRoleTest, WaitReadyWithoutAQuorumFailsAtItsDeadlineAndStopsEtcd) {
+  const auto ports = test::free_ports(6);
+  NodeOptions options = NodeOptions::from_toml(test::seed_toml(0, ports));
+  options.wait_ready = false;  // one member of three: it never gets a leader
+  Node node(std::move(options));
+  const int pid = node.pid();
+  const auto before = Clock::now();
+  try {
+    node.wait_ready(700ms);
+    FAIL() << "a member without a quorum became ready";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::node_failed);
+    EXPECT_NE(std::string(e.what()).find("did not serve within 700 ms"), std::string::npos)
+        << e.what();
+  }
+  const auto took = Clock::now() - before;
+  EXPECT_GE(took, 700ms);
+  EXPECT_LT(took, 5s);
+  EXPECT_FALSE(node.running());
+  EXPECT_EQ(node.pid(), -1);
+  EXPECT_TRUE(wait_until([&] { return ::kill(pid, 0) != 0; }, 2s));
+}
+
 TEST(NodeRoleTest, UnusableUrlsAreRefusedNamingTheOption) {
   const auto error_of = [](NodeOptions options) -> std::string {
     try {

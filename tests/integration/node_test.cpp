@@ -423,7 +423,8 @@ TEST(NodeTest, RepeatedStartAndStopLeavesNoProcessFdOrDirectory) {
   }
   for (const int pid : pids) EXPECT_TRUE(process_gone(pid)) << pid;
   EXPECT_EQ(child_pids(), children);
-  EXPECT_EQ(open_fd_count(), fds_before);
+  // No growth. (Run with other tests in one process, fds they left to gRPC may close meanwhile.)
+  EXPECT_LE(open_fd_count(), fds_before);
   EXPECT_TRUE(tmp.empty());
 }
 

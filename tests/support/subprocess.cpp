@@ -64,8 +64,7 @@ std::optional<std::string> Subprocess::read_line(std::chrono::milliseconds timeo
       lines_.push_back(line);
       return line;
     }
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return std::nullopt;
     pollfd p{stdout_fd_, POLLIN, 0};
     const int n = ::poll(&p, 1, static_cast<int>(left));

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -73,24 +75,54 @@ void pause_process(int pid) {
 
 void resume_process(int pid) { ASSERT_EQ(::kill(pid, SIGCONT), 0); }
 
+std::set<int> child_pids() {
+  std::set<int> children;
+  const std::string self = std::to_string(::getpid());
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses; parse after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    int ppid = 0;
+    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
+        std::to_string(ppid) == self) {
+      children.insert(std::stoi(name));
+    }
+  }
+  return children;
+}
+
 std::vector<std::uint16_t> free_ports(std::size_t n) {
+  // Below the kernel's ephemeral range, where bind(0) never picks: a port chosen here cannot be
+  // taken meanwhile by a Node of another test that picks its ports with bind(0).
+  int low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> low;
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(10000, std::max(10001, low - 1));
   // Every socket stays bound until all are picked, so that no port repeats.
   std::vector<int> fds;
   std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (int attempt = 0; ports.size() < n && attempt < 1000; ++attempt) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot pick a free port";
+    addr.sin_port = htons(static_cast<std::uint16_t>(pick(random)));
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      fds.push_back(fd);
+      ports.push_back(ntohs(addr.sin_port));
+    } else if (fd >= 0) {
+      ::close(fd);
     }
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
   }
   for (const int fd : fds) ::close(fd);
+  if (ports.size() < n) ADD_FAILURE() << "cannot find " << n << " free ports below " << low;
   return ports;
 }
 
@@ -100,6 +132,7 @@ std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {
   for (std::size_t m = 0; m < ports.size() / 2; ++m) {
     cluster += (m > 0 ? "," : "") + ("infra" + std::to_string(m)) + "=" + url(ports[2 * m + 1]);
   }
+  // clang-format off
   return "[etcd]\n"
          "name = \"infra" + std::to_string(i) + "\"\n"
          "initial-advertise-peer-urls = \"" + url(ports[2 * i + 1]) + "\"\n"
@@ -107,7 +140,11 @@ std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {
          "listen-client-urls = \"" + url(ports[2 * i]) + "\"\n"
          "advertise-client-urls = \"" + url(ports[2 * i]) + "\"\n"
          "initial-cluster = \"" + cluster + "\"\n"
-         "host-whitelist = \"127.0.0.1\"\n";
+         "host-whitelist = \"127.0.0.1\"\n"
+         // etcd 3.4 runs without pre-vote, and a member that starts late on a loaded machine
+         // may then depose the leader just elected (3.5 turns it on by default).
+         "pre-vote = true\n";
+  // clang-format on
 }
 
 void RoleRecorder::record(std::size_t index, const embedded::RoleChange& change) {
@@ -133,6 +170,30 @@ std::optional<RoleRecorder::Event> RoleRecorder::first(
     if (e.role == role && e.at >= since && (!not_index || e.index != *not_index)) return e;
   }
   return std::nullopt;
+}
+
+std::optional<RoleRecorder::Event> RoleRecorder::first_of(
+    std::size_t index, std::chrono::steady_clock::time_point since) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& e : events_) {
+    if (e.index == index && e.at >= since) return e;
+  }
+  return std::nullopt;
+}
+
+embedded::Role RoleRecorder::last(std::size_t index) const {
+  std::lock_guard lock(mutex_);
+  for (auto e = events_.rbegin(); e != events_.rend(); ++e) {
+    if (e->index == index) return e->role;
+  }
+  return embedded::Role::none;
+}
+
+bool RoleRecorder::settled(std::size_t size, std::size_t leader) const {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (last(i) != (i == leader ? embedded::Role::leader : embedded::Role::follower)) return false;
+  }
+  return true;
 }
 
 std::vector<RoleRecorder::Event> RoleRecorder::events() const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -59,12 +60,15 @@ void pause_process(int pid);
 /// Sends SIGCONT to `pid`.
 void resume_process(int pid);
 
-/// `n` distinct loopback ports that were free a moment ago.
+/// The pids whose parent is this process, zombies included.
+std::set<int> child_pids();
+
+/// `n` distinct loopback ports that were free a moment ago, below the ephemeral range.
 std::vector<std::uint16_t> free_ports(std::size_t n);
 
 /// The seed's config<i+1>.ini for member `i` of a cluster of `ports.size() / 2` members named
 /// infra0, infra1, ...: member i's client port is ports[2i], its peer port ports[2i+1], and
-/// every URL is on 127.0.0.1 with http:// as the seed writes it.
+/// every URL is on 127.0.0.1 with http:// as the seed writes it. It adds pre-vote = true.
 std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports);
 
 /// Role callbacks as they come, from any thread, with when they came.
@@ -86,6 +90,14 @@ class RoleRecorder {
   /// The first change to `role` at or after `since` of a member other than `not_index`.
   std::optional<Event> first(embedded::Role role, std::chrono::steady_clock::time_point since,
                              std::optional<std::size_t> not_index = std::nullopt) const;
+  /// The first change of member `index` at or after `since`.
+  std::optional<Event> first_of(std::size_t index,
+                                std::chrono::steady_clock::time_point since) const;
+  /// The role member `index` announced last (Role::none before any).
+  embedded::Role last(std::size_t index) const;
+  /// Whether the members' last announcements agree with a settled cluster of `size` members
+  /// led by `leader`: it said leader, each other one said follower.
+  bool settled(std::size_t size, std::size_t leader) const;
   std::vector<Event> events() const;
 
  private:

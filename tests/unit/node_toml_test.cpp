@@ -49,8 +49,9 @@ TEST(NodeTomlTest, SeedConfigFillsTheOptionsNamedAfterEtcdFlags) {
   EXPECT_EQ(o.listen_peer_urls, std::vector<std::string>{"http://127.0.0.1:2380"});
   EXPECT_EQ(o.listen_client_urls, std::vector<std::string>{"http://127.0.0.1:2379"});
   EXPECT_EQ(o.advertise_client_urls, std::vector<std::string>{"http://127.0.0.1:2379"});
-  EXPECT_EQ(o.initial_cluster,
-            "infra0=http://127.0.0.1:2380,infra1=http://127.0.0.1:2480,infra2=http://127.0.0.1:2580");
+  EXPECT_EQ(
+      o.initial_cluster,
+      "infra0=http://127.0.0.1:2380,infra1=http://127.0.0.1:2480,infra2=http://127.0.0.1:2580");
   EXPECT_EQ(o.extra_flags, std::vector<std::string>{"--host-whitelist=127.0.0.1"});
   EXPECT_TRUE(o.data_dir.empty());  // a temporary one, as with no config
   EXPECT_FALSE(o.peer_auto_tls.has_value());

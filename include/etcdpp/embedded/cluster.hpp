@@ -35,6 +35,10 @@ struct ClusterOptions {
   std::string initial_cluster_token;
   /// Peers talk TLS with generated certificates (--peer-auto-tls, https:// peer URLs).
   bool peer_auto_tls = true;
+  /// --pre-vote: a member campaigns only once a majority would vote for it, so that a member
+  /// that restarts, resumes or reconnects does not depose a working leader. On by default, as
+  /// in etcd 3.5 (3.4 has it off).
+  bool pre_vote = true;
   /// --heartbeat-interval and --election-timeout. Zero: etcd's defaults (100 ms, 1000 ms).
   std::chrono::milliseconds heartbeat_interval{0};
   std::chrono::milliseconds election_timeout{0};

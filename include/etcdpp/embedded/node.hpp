@@ -46,11 +46,11 @@ struct RoleChange {
 
 /// What on_exit receives when etcd ends without being asked to.
 struct ExitInfo {
-  std::string name;                ///< The member's name.
-  int pid = -1;                    ///< The process that ended.
-  std::optional<int> exit_code;    ///< Set when etcd exited (with this status).
-  std::optional<int> signal;       ///< Set when a signal killed it (e.g. 9 for SIGKILL).
-  std::string log_tail;            ///< The last lines etcd wrote.
+  std::string name;              ///< The member's name.
+  int pid = -1;                  ///< The process that ended.
+  std::optional<int> exit_code;  ///< Set when etcd exited (with this status).
+  std::optional<int> signal;     ///< Set when a signal killed it (e.g. 9 for SIGKILL).
+  std::string log_tail;          ///< The last lines etcd wrote.
 
   /// "exited with status 2", "was killed by signal 9 (SIGKILL)".
   std::string description() const;
