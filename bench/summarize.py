@@ -35,6 +35,7 @@ def load(run_dir):
                 "p99": j.get("p99_ms"),
                 "cpu_us": j["cpu_s"] / n * 1e6 if n else None,
                 "etcd_us": float(ecpu) / n * 1e6 if n else None,
+                "etcd_sys": int(esys) / n if n else None,
                 "threads": j.get("threads"),
                 "busy": float(busy) * 100,
                 "ok": int(rc) == 0 and not j.get("errors"),
@@ -72,8 +73,9 @@ def main():
     print(f"Medians over {len(runs)} runs (range min-max in brackets); x {a.ref} = median of the "
           f"per-run ratios to {a.ref} in the same run. CPU in microseconds per request.\n")
     print(f"| peer | op | in flight | ops/s | ops/s x {a.ref} | p50 ms | p50 x {a.ref} | "
-          f"client CPU us/req | CPU x {a.ref} | etcd CPU us/req | threads | all ok |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          f"client CPU us/req | CPU x {a.ref} | etcd CPU us/req | etcd syscalls/req | host busy % | "
+          f"threads | all ok |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     dat = defaultdict(dict)
     for k in keys:
         name, op, c = k
@@ -84,11 +86,13 @@ def main():
         ops = [v["ops"] for v in vals]
         cpu = [v["cpu_us"] for v in vals]
         p50 = [v["p50"] for v in vals]
-        print("| %s | %s | %d | %s [%s] | %s | %s [%s] | %s | %s [%s] | %s | %s | %s | %s |" % (
+        print("| %s | %s | %d | %s [%s] | %s | %s [%s] | %s | %s [%s] | %s | %s | %s | %s | %s | %s |" % (
             name, op, c, f(med(ops), "%.0f"), spread(ops, "%.0f"), f(ratio("ops"), "%.2f"),
             f(med(p50), "%.3f"), spread(p50, "%.2f"), f(ratio("p50"), "%.2f"),
             f(med(cpu), "%.1f"), spread(cpu, "%.1f"), f(ratio("cpu_us"), "%.2f"),
             f(med([v["etcd_us"] for v in vals]), "%.1f"),
+            f(med([v["etcd_sys"] for v in vals]), "%.2f"),
+            f(med([v["busy"] for v in vals]), "%.0f"),
             f(med([v["threads"] for v in vals]), "%.0f"),
             "yes" if all(v["ok"] for v in vals) else "NO"))
         dat[(name, op)][c] = (med(ops), med(cpu), min(ops), max(ops), min(cpu), max(cpu))
