@@ -742,7 +742,8 @@ int main(int argc, char** argv) {
       << ",\"ops_per_s\":" << fixed(elapsed > 0 ? completed / elapsed : 0, 1)
       << ",\"p50_ms\":" << fixed(percentile(all, 0.50), 3)
       << ",\"p99_ms\":" << fixed(percentile(all, 0.99), 3) << ",\"cpu_s\":" << fixed(cpu, 3)
-      << ",\"client_version\":" << json_string("etcdpp " ETCDPP_BENCH_VERSION " (grpc++ " ETCDPP_BENCH_GRPC_VERSION ")")
+      << ",\"client_version\":"
+      << json_string("etcdpp " ETCDPP_BENCH_VERSION " (grpc++ " ETCDPP_BENCH_GRPC_VERSION ")")
       << ",\"completed\":" << completed << ",\"cpu_total_s\":" << fixed(cpu_seconds(), 3)
       << ",\"errors\":" << errors << ",\"key_prefix\":" << json_string(flags.key_prefix)
       << ",\"key_size\":" << flags.key_size << ",\"key_space\":" << flags.key_space

@@ -95,8 +95,9 @@ struct ClientOptions {
 /// names the call and the key. Asynchronous calls pass the same std::error_code to their handler.
 ///
 /// **Threads** The library starts a fixed number of threads whatever the number of calls: gRPC's
-/// own, and, unless ClientOptions::executor is set, one per Client (shared by its copies) to run
-/// asynchronous completions. No thread per call.
+/// own; one per Client (shared by its copies) that reads its connections and completes its
+/// calls; and, unless ClientOptions::executor is set, one more per Client to run asynchronous
+/// completions. No thread per call.
 ///
 /// **Async handlers** The handler signature is `void(std::error_code, Result)`. It runs on its
 /// associated executor, or on the client's executor (ClientOptions::executor or the client's

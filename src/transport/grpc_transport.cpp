@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// The gRPC transport: one channel per endpoint, calls on gRPC's callback API through a generic
-// stub (protobuf messages in and out, no generated service code), failover between endpoints,
-// and retries with capped exponential backoff and jitter, timed by grpc::Alarm so that no thread
-// of ours is involved.
+// The gRPC transport: one channel per endpoint; unary calls on a completion queue of its own,
+// driven by one thread that is also gRPC's poller (docs/adr/0004), and streams on gRPC's
+// callback API, both with protobuf messages in and out and no generated service code; failover
+// between endpoints, and retries with capped exponential backoff and jitter, timed by
+// grpc::Alarm.
 #include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
 
 #include <absl/synchronization/mutex.h>
@@ -20,6 +23,7 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <optional>
 
 #include "transport/retry.hpp"
@@ -107,6 +111,11 @@ struct UnaryCall {
   std::mutex mutex;  // guards context, alarm and retained against a concurrent cancel
   // In place rather than on the heap: one allocation less per attempt.
   std::optional<grpc::ClientContext> context;
+  /// The attempt in flight on the transport's completion queue (in the call's arena; destroyed
+  /// before its context) and its outcome; `in_flight` holds the call until the queue returns it.
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Message>> reader;
+  grpc::Status status;
+  std::shared_ptr<UnaryCall> in_flight;
   std::unique_ptr<grpc::Alarm> alarm;
   /// Holds the call while it waits for its retry alarm (whose callback holds it only weakly).
   std::shared_ptr<UnaryCall> retained;
@@ -120,6 +129,15 @@ struct UnaryCall {
 
 class GrpcStream;
 
+/// The completion queue of a transport's unary calls and the thread that drives it. That thread
+/// is gRPC's poller as well (it reads the sockets while it waits in Next), so an answer is read
+/// and completed on one thread, with no hand-off between gRPC threads. Shared with the thread,
+/// so that it stays valid should the transport be destroyed from a completion.
+struct Poller {
+  grpc::CompletionQueue cq;
+  std::thread thread;
+};
+
 class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
@@ -129,7 +147,7 @@ class GrpcTransport final : public Transport {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
       // goes through Abseil's debug-only deadlock detector, which keeps a global graph of lock
       // orders under a global lock: about 5% of the client's CPU per request in callgrind
-      // (docs/adr/0002). A release build of Abseil skips it; so do we. This only changes
+      // (docs/adr/0004). A release build of Abseil skips it; so do we. This only changes
       // Abseil's debugging aid for the whole process, never the behaviour of a lock.
       absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
     });
@@ -172,6 +190,17 @@ class GrpcTransport final : public Transport {
       channel->stub = std::make_unique<Stub>(channel->channel);
       channels_.push_back(std::move(channel));
     }
+    poller_ = std::make_shared<Poller>();
+    poller_->thread = std::thread([this, poller = poller_] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (poller->cq.Next(&tag, &ok)) {
+        // Finish's tag comes back once per attempt, `ok` always true; the status says how.
+        auto* call = static_cast<UnaryCall*>(tag);
+        std::shared_ptr<UnaryCall> held = std::move(call->in_flight);
+        on_attempt_done(held, held->status);
+      }
+    });
   }
 
   ~GrpcTransport() override {
@@ -188,6 +217,15 @@ class GrpcTransport final : public Transport {
     // (which joins itself and aborts). So the channels stay until every call is gone.
     idle_.wait_for(lock, std::chrono::seconds(10),
                    [&] { return live_calls_.load() == 0 && streams_ == 0; });
+    lock.unlock();
+    poller_->cq.Shutdown();
+    if (poller_->thread.get_id() == std::this_thread::get_id()) {
+      // Destroyed from a completion, on the poller's own thread: it cannot join itself. It
+      // holds the queue and ends once Next returns false.
+      poller_->thread.detach();
+    } else {
+      poller_->thread.join();
+    }
   }
 
   void call_created() { live_calls_.fetch_add(1); }
@@ -292,6 +330,7 @@ class GrpcTransport final : public Transport {
         // Cancelled between attempts: finish outside the lock.
         context = nullptr;
       } else {
+        call->reader.reset();  // lives in the previous attempt's arena
         call->context.emplace();
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
@@ -304,14 +343,14 @@ class GrpcTransport final : public Transport {
       return;
     }
     auto& channel = *channels_[call->endpoint];
-    // What the generic stub's UnaryCall does, with the channel's registered method. The
-    // completion captures the call alone (16 bytes): std::function keeps it inline, where a
-    // larger capture would cost an allocation for each copy gRPC makes of it.
-    grpc::internal::CallbackUnaryCall<Message, Message>(
-        channel.channel.get(), channel.method(call->method), context, call->request,
-        call->response, [call](grpc::Status status) {
-          call->live.transport.on_attempt_done(call, status);
-        });
+    // What a generated stub's async unary call does, with the channel's registered method, on
+    // the transport's own completion queue (see Poller).
+    call->in_flight = call;
+    call->reader.reset(grpc::internal::ClientAsyncResponseReaderHelper::Create<Message>(
+        channel.channel.get(), &poller_->cq, channel.method(call->method), context,
+        *call->request));
+    call->reader->StartCall();
+    call->reader->Finish(call->response, &call->status, call.get());
   }
 
   void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
@@ -409,6 +448,7 @@ class GrpcTransport final : public Transport {
   ClientOptions options_;
   std::vector<Endpoint> endpoints_;
   std::vector<std::unique_ptr<Channel>> channels_;
+  std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::size_t> last_stream_endpoint_{0};
 

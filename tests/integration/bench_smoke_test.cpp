@@ -78,23 +78,25 @@ TEST_P(BenchSmokeTest, CompletesEveryRequestAndPrintsTheContractFields) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryModeAndOp, BenchSmokeTest,
-    ::testing::Combine(::testing::Values("blocking", "async", "coroutine"),
-                       ::testing::Values("put", "range", "range-serializable", "txn-put")),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      std::string name = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-      for (auto& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(EveryModeAndOp, BenchSmokeTest,
+                         ::testing::Combine(::testing::Values("blocking", "async", "coroutine"),
+                                            ::testing::Values("put", "range", "range-serializable",
+                                                              "txn-put")),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string name =
+                               std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           for (auto& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
 
 TEST(BenchSmokeTest, ManyRequestsInFlightNeedNoThreadEach) {
   test::TestPrefix prefix(test::client());
   const Outcome r = run_bench("--endpoints " + test::node().client_endpoint() +
                               " --op put --mode async --clients 256 --total 512"
-                              " --max-seconds 60 --key-prefix '" + prefix.str() + "'");
+                              " --max-seconds 60 --key-prefix '" +
+                              prefix.str() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const int threads = std::stoi(field(r.output, "threads"));
   EXPECT_GT(threads, 0);
