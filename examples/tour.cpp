@@ -6,10 +6,10 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <etcdpp/etcdpp.hpp>
-#include <atomic>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -119,9 +119,8 @@ int main() try {
       ", mode is " + again.responses.at(0).get().kvs.at(0).value);
 
   // Create-if-absent: a key's create revision is 0 while it does not exist.
-  const auto create = client.txn(Txn{}
-                                     .if_(Compare::create_revision("tour/leader") == 0)
-                                     .then(Op::put("tour/leader", "me")));
+  const auto create = client.txn(
+      Txn{}.if_(Compare::create_revision("tour/leader") == 0).then(Op::put("tour/leader", "me")));
   say(std::string("create tour/leader if absent: ") + (create.succeeded ? "created" : "taken"));
 
   // Bad input gets a clear error naming the call and the key.
@@ -159,17 +158,18 @@ int main() try {
   std::condition_variable seen_changed;
   std::int64_t seen = 0, last_revision = 0;
   bool in_order = true;
-  etcdpp::Watch watch = client.watch(
-      "tour/events/", {.prefix = true}, [&](std::error_code ec, etcdpp::WatchBatch batch) {
-        if (ec) return say(std::string("watch ended: ") + ec.message());
-        std::lock_guard lock(seen_mutex);
-        for (const auto& e : batch.events) {
-          if (e.kv.mod_revision <= last_revision) in_order = false;
-          last_revision = e.kv.mod_revision;
-          ++seen;
-        }
-        seen_changed.notify_all();
-      });
+  etcdpp::Watch watch = client.watch("tour/events/", {.prefix = true},
+                                     [&](std::error_code ec, etcdpp::WatchBatch batch) {
+                                       if (ec)
+                                         return say(std::string("watch ended: ") + ec.message());
+                                       std::lock_guard lock(seen_mutex);
+                                       for (const auto& e : batch.events) {
+                                         if (e.kv.mod_revision <= last_revision) in_order = false;
+                                         last_revision = e.kv.mod_revision;
+                                         ++seen;
+                                       }
+                                       seen_changed.notify_all();
+                                     });
   say("watching tour/events/ from revision " + std::to_string(watch.created_revision() + 1));
 
   // Failover: the leader crashes; the others elect one of them, whose on_leader fires. Writes
