@@ -25,8 +25,7 @@ Member from_proto(pb::Member&& m) {
 
 namespace {
 
-std::vector<Member> members_from_proto(
-    google::protobuf::RepeatedPtrField<pb::Member>* members) {
+std::vector<Member> members_from_proto(google::protobuf::RepeatedPtrField<pb::Member>* members) {
   std::vector<Member> out;
   out.reserve(static_cast<std::size_t>(members->size()));
   for (auto& m : *members) out.push_back(from_proto(std::move(m)));
@@ -128,23 +127,21 @@ void Client::start_member_promote(std::uint64_t id, detail::Callback<MemberPromo
   core_->call<pb::MemberPromoteResponse>(
       kMemberPromote, std::move(request), timeout_, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::MemberPromoteResponse&& r) {
-        cb(std::move(status),
-           MemberPromoteResult{detail::from_proto(r.header()),
-                               detail::members_from_proto(r.mutable_members())});
+        cb(std::move(status), MemberPromoteResult{detail::from_proto(r.header()),
+                                                  detail::members_from_proto(r.mutable_members())});
       });
 }
 
-MemberAddResult Client::member_add(const std::vector<std::string>& peer_urls,
-                                   bool learner) const {
+MemberAddResult Client::member_add(const std::vector<std::string>& peer_urls, bool learner) const {
   return run_blocking_member<MemberAddResult>(
       "member_add", "peer URLs " + urls_text(peer_urls),
       [&](auto cb) { start_member_add(peer_urls, learner, std::move(cb), nullptr); });
 }
 
 MemberRemoveResult Client::member_remove(std::uint64_t id) const {
-  return run_blocking_member<MemberRemoveResult>(
-      "member_remove", member_text(id),
-      [&](auto cb) { start_member_remove(id, std::move(cb), nullptr); });
+  return run_blocking_member<MemberRemoveResult>("member_remove", member_text(id), [&](auto cb) {
+    start_member_remove(id, std::move(cb), nullptr);
+  });
 }
 
 MemberUpdateResult Client::member_update(std::uint64_t id,
@@ -155,9 +152,9 @@ MemberUpdateResult Client::member_update(std::uint64_t id,
 }
 
 MemberPromoteResult Client::member_promote(std::uint64_t id) const {
-  return run_blocking_member<MemberPromoteResult>(
-      "member_promote", member_text(id),
-      [&](auto cb) { start_member_promote(id, std::move(cb), nullptr); });
+  return run_blocking_member<MemberPromoteResult>("member_promote", member_text(id), [&](auto cb) {
+    start_member_promote(id, std::move(cb), nullptr);
+  });
 }
 
 }  // namespace etcdpp

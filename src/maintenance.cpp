@@ -116,7 +116,6 @@ class SnapshotWriter final : public transport::StreamObserver {
 
   void on_message(const transport::Message& message) override {
     const auto& r = static_cast<const pb::SnapshotResponse&>(message);
-    if (member_id_ == 0) member_id_ = r.header().member_id();
     if (failure_) return;
     const std::string& blob = r.blob();
     std::size_t written = 0;
@@ -155,7 +154,7 @@ class SnapshotWriter final : public transport::StreamObserver {
       cb_(std::move(outcome), SnapshotResult{});
       return;
     }
-    cb_(CallStatus{}, SnapshotResult{path_, size_, member_id_});
+    cb_(CallStatus{}, SnapshotResult{path_, size_});
   }
 
  private:
@@ -185,7 +184,6 @@ class SnapshotWriter final : public transport::StreamObserver {
   std::shared_ptr<detail::Canceller> user_canceller_;
   // Touched only by the stream's reactions, which gRPC runs one at a time.
   std::uint64_t size_ = 0;
-  std::uint64_t member_id_ = 0;
   bool complete_ = false;
   std::optional<CallStatus> failure_;
 };
@@ -201,8 +199,8 @@ void Client::start_status_of(const std::string& endpoint, detail::Callback<Statu
     return;
   }
   core_->call_on<pb::StatusResponse>(
-      index, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, std::move(canceller),
-      true, [cb = std::move(cb)](CallStatus status, pb::StatusResponse&& r) {
+      index, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, std::move(canceller), true,
+      [cb = std::move(cb)](CallStatus status, pb::StatusResponse&& r) {
         cb(std::move(status), detail::from_proto(std::move(r)));
       });
 }
@@ -233,9 +231,9 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
           auto& out = gather->results[i];
           if (status.code) {
             out.error = status.code;
-            out.message = std::system_error(status.code,
-                                            detail::describe("status", out.endpoint, status))
-                              .what();
+            out.message =
+                std::system_error(status.code, detail::describe("status", out.endpoint, status))
+                    .what();
           } else {
             out.status = detail::from_proto(std::move(r));
           }
@@ -257,8 +255,7 @@ void Client::start_alarm(int action, std::uint64_t member_id, AlarmType type,
   request->set_memberid(member_id);
   request->set_alarm(static_cast<pb::AlarmType>(type));
   // Listing and disarming both give the same result when made twice.
-  core_->call<pb::AlarmResponse>(kAlarm, std::move(request), timeout_, std::move(canceller),
-                                 true,
+  core_->call<pb::AlarmResponse>(kAlarm, std::move(request), timeout_, std::move(canceller), true,
                                  [cb = std::move(cb)](CallStatus status, pb::AlarmResponse&& r) {
                                    cb(std::move(status), from_proto(std::move(r)));
                                  });
@@ -273,9 +270,8 @@ void Client::start_defragment(const std::string& endpoint, detail::Callback<Defr
     return;
   }
   core_->call_on<pb::DefragmentResponse>(
-      index, kDefragment, std::make_unique<pb::DefragmentRequest>(), timeout_,
-      std::move(canceller), false,
-      [cb = std::move(cb)](CallStatus status, pb::DefragmentResponse&& r) {
+      index, kDefragment, std::make_unique<pb::DefragmentRequest>(), timeout_, std::move(canceller),
+      false, [cb = std::move(cb)](CallStatus status, pb::DefragmentResponse&& r) {
         cb(std::move(status), DefragmentResult{detail::from_proto(r.header())});
       });
 }
@@ -375,8 +371,8 @@ void Client::start_snapshot(const std::string& path, detail::Callback<SnapshotRe
     canceller->set_action([stream_canceller] { stream_canceller->cancel(); });
     if (canceller->cancelled()) stream_canceller->cancel();
   }
-  auto writer = std::make_shared<SnapshotWriter>(path, part, fd, std::move(cb), stream_canceller,
-                                                 canceller);
+  auto writer =
+      std::make_shared<SnapshotWriter>(path, part, fd, std::move(cb), stream_canceller, canceller);
   core_->transport().server_stream(
       kSnapshot, std::make_unique<pb::SnapshotRequest>(),
       [] { return std::make_unique<pb::SnapshotResponse>(); }, std::move(writer),

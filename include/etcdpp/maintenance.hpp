@@ -35,7 +35,7 @@ struct StatusResult {
 /// The status of one endpoint, as Client::status_all gives it: either its StatusResult or why
 /// it could not be had (one unreachable endpoint does not fail the others).
 struct EndpointStatus {
-  std::string endpoint;               ///< The endpoint, as Endpoint::to_string writes it.
+  std::string endpoint;                ///< The endpoint, as Endpoint::to_string writes it.
   std::optional<StatusResult> status;  ///< Set when the endpoint answered.
   std::error_code error;               ///< Set when it did not.
   std::string message;                 ///< The error's full text, naming the endpoint.
@@ -46,7 +46,7 @@ struct EndpointStatus {
 
 /// etcd's AlarmType.
 enum class AlarmType {
-  none = 0,     ///< In a disarm request: every type.
+  none = 0,      ///< In a disarm request: every type.
   no_space = 1,  ///< The backend exceeded its quota (--quota-backend-bytes); writes are refused.
   corrupt = 2,   ///< The member's data differs from the others'.
 };
@@ -59,7 +59,7 @@ struct Alarm {
   bool operator==(const Alarm&) const = default;
 };
 
-/// What Client::defragment answers.
+/// What Client::defragment answers (etcd 3.4 sends an empty header).
 struct DefragmentResult {
   ResponseHeader header;
 
@@ -94,9 +94,8 @@ struct MoveLeaderResult {
 
 /// What Client::snapshot answers, once the file is in place.
 struct SnapshotResult {
-  std::string path;            ///< Where the snapshot is.
-  std::uint64_t size = 0;      ///< Its size, in bytes.
-  std::uint64_t member_id = 0;  ///< The member that sent it.
+  std::string path;        ///< Where the snapshot is.
+  std::uint64_t size = 0;  ///< Its size, in bytes.
 
   bool operator==(const SnapshotResult&) const = default;
 };
