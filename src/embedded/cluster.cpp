@@ -222,6 +222,22 @@ struct Cluster::Impl {
     make_client();
   }
 
+  // etcd refuses to change its membership (Errc::unhealthy_cluster) until every member has been
+  // connected for 5 s (--strict-reconfig-check), as after a start; `change` is tried again
+  // until then, within start_timeout.
+  template <class Change>
+  auto until_healthy(const Change& change) {
+    const auto deadline = Clock::now() + options.start_timeout;
+    while (true) {
+      try {
+        return change();
+      } catch (const Error& e) {
+        if (e.code() != Errc::unhealthy_cluster || Clock::now() >= deadline) throw;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
   Node& live(std::size_t index, const char* call) {
     Node& node = at(index, call);
     if (removed[index]) {
@@ -367,7 +383,7 @@ std::size_t Cluster::add_member() {
     std::uint16_t peer_port = 0;
     const auto client_socket = detail::bind_ephemeral(impl.options.host, client_port);
     const auto peer_socket = detail::bind_ephemeral(impl.options.host, peer_port);
-    added = impl.client->member_add({impl.peer_url(peer_port)});
+    added = impl.until_healthy([&] { return impl.client->member_add({impl.peer_url(peer_port)}); });
     // --initial-cluster names every member that has started, and the new one.
     const std::string name = impl.options.name_prefix + std::to_string(index);
     std::string initial_cluster;
@@ -417,7 +433,7 @@ void Cluster::remove_member(std::size_t index) {
   }
   // A removed member's etcd ends by itself: that is no crash to report.
   node.impl_->silence();
-  impl.client->member_remove(id);
+  impl.until_healthy([&] { return impl.client->member_remove(id); });
   node.stop();
   impl.removed[index] = true;
   impl.make_client();

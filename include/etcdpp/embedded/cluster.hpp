@@ -117,8 +117,10 @@ class Cluster {
   void resume(std::size_t index);
 
   /// Adds a voting member on fresh loopback ports, named `<name_prefix><index>`, and waits
-  /// until it serves (it has the data written before). Returns its index. When its etcd does
-  /// not start, it is removed from the cluster again and Error is thrown.
+  /// until it serves (it has the data written before). Returns its index. etcd accepts no
+  /// membership change until every member has been connected for 5 s: until then (within
+  /// start_timeout) this and remove_member wait. When the new etcd does not start, it is
+  /// removed from the cluster again and Error is thrown.
   std::size_t add_member();
   /// Removes member `index` from the cluster and stops its etcd. Throws Error: Errc::invalid_
   /// option for an index out of range or removed already, or the member_remove error.
