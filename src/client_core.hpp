@@ -48,7 +48,7 @@ class ClientCore {
     auto state = std::make_shared<State>(std::move(done));
     std::forward<Fill>(fill)(state->request);
     transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
-                                    std::move(canceller)};
+                                    std::move(canceller), std::nullopt};
     transport_->unary(method, state->request, &state->response, options,
                       [state](transport::Status status) {
                         state->done(call_status(status.code, std::move(status.message)),
@@ -62,6 +62,15 @@ class ClientCore {
   void call(const transport::Method& method, std::unique_ptr<Request> request,
             std::chrono::milliseconds timeout, std::shared_ptr<Canceller> canceller,
             bool idempotent, Done done) {
+    call_on<Response>(std::nullopt, method, std::move(request), timeout, std::move(canceller),
+                      idempotent, std::move(done));
+  }
+
+  /// As call(), pinned to endpoints()[*endpoint] when it is set: one attempt there, no failover.
+  template <class Response, class Request, class Done>
+  void call_on(std::optional<std::size_t> endpoint, const transport::Method& method,
+               std::unique_ptr<Request> request, std::chrono::milliseconds timeout,
+               std::shared_ptr<Canceller> canceller, bool idempotent, Done done) {
     struct State {
       std::unique_ptr<Request> request;
       Response response;
@@ -69,7 +78,7 @@ class ClientCore {
     };
     auto state = std::make_shared<State>(State{std::move(request), Response{}, std::move(done)});
     transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
-                                    std::move(canceller)};
+                                    std::move(canceller), endpoint};
     transport_->unary(method, *state->request, &state->response, options,
                       [state](transport::Status status) {
                         state->done(call_status(status.code, std::move(status.message)),

@@ -99,6 +99,7 @@ class Category final : public std::error_category {
       case Errc::invalid_option: return "invalid option";
       case Errc::etcd_not_found: return "etcd binary not found (Debian package etcd-server)";
       case Errc::node_failed: return "embedded etcd node failed";
+      case Errc::file_error: return "file error";
       default: return "unknown etcdpp error " + std::to_string(value);
     }
   }

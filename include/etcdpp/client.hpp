@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
-// key-value and transaction calls (kv.hpp, txn.hpp), member status (maintenance.hpp) and the
-// member list (cluster.hpp), in two faces, blocking and asynchronous.
+// key-value and transaction calls (kv.hpp, txn.hpp), the Maintenance API (maintenance.hpp) and
+// the Cluster API (cluster.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
 #include <chrono>
@@ -139,6 +139,56 @@ class Client {
   StatusResult status() const;
   /// The members of the cluster. @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/
   std::vector<Member> member_list() const;
+
+  /// Adds a member that peers reach on `peer_urls`; a `learner` receives the log but does not
+  /// vote until member_promote. Start its etcd afterwards with --initial-cluster-state=existing
+  /// and the returned members as --initial-cluster. Throws Error: Errc::peer_url_exists,
+  /// Errc::member_bad_urls, Errc::too_many_learners, Errc::member_not_enough_started.
+  /// @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/#add-a-new-member
+  MemberAddResult member_add(const std::vector<std::string>& peer_urls,
+                             bool learner = false) const;
+  /// Removes member `id` (its etcd stops once it learns). Errc::member_not_found when there is
+  /// no such member.
+  MemberRemoveResult member_remove(std::uint64_t id) const;
+  /// Changes the peer URLs of member `id`. Errc::member_not_found, Errc::peer_url_exists.
+  MemberUpdateResult member_update(std::uint64_t id,
+                                   const std::vector<std::string>& peer_urls) const;
+  /// Makes learner `id` a voting member. Errc::member_not_learner when it is a voter already,
+  /// Errc::learner_not_ready while it has not caught up with the leader.
+  MemberPromoteResult member_promote(std::uint64_t id) const;
+
+  /// The status of the member at `endpoint`, one of endpoints() (in any form Endpoint::parse
+  /// takes). The call goes there and nowhere else. Errc::invalid_endpoint for an endpoint the
+  /// client does not have.
+  StatusResult status(std::string_view endpoint) const;
+  /// The status of every endpoint, in endpoints() order, asked at once. One that does not
+  /// answer has its error in its EndpointStatus; the call itself does not fail.
+  std::vector<EndpointStatus> status_all() const;
+  /// The alarms raised in the cluster (none when all is well).
+  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#space-quota
+  std::vector<Alarm> alarm_list() const;
+  /// Disarms alarm `type` of member `member_id` (AlarmType::none and 0: every alarm of every
+  /// member); returns the alarms disarmed.
+  std::vector<Alarm> alarm_disarm(std::uint64_t member_id, AlarmType type) const;
+  /// Defragments the backend of the member at `endpoint`, which blocks it meanwhile.
+  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#defragmentation
+  DefragmentResult defragment(std::string_view endpoint) const;
+  /// A hash of the whole backend of the member at `endpoint` (for testing; see hash_kv).
+  HashResult hash(std::string_view endpoint) const;
+  /// A hash of the key-value store of the member at `endpoint` up to `revision` (0: the
+  /// latest). Members that applied the same history give the same hash.
+  HashKvResult hash_kv(std::string_view endpoint, std::int64_t revision = 0) const;
+  /// Makes member `target_member_id` the leader. The request must reach the current leader:
+  /// the client asks every endpoint's status to find it, and sends it there. Errc::not_leader
+  /// when the leader is not among endpoints(), Errc::bad_leader_transferee for a target that
+  /// cannot lead (a learner, an unknown member).
+  MoveLeaderResult move_leader(std::uint64_t target_member_id) const;
+  /// Saves a snapshot of the backend of a member to `path`. It is written to `path + ".part"`,
+  /// synced, and renamed to `path` once the member has sent it all; on any failure (the
+  /// member, the deadline, a cancellation, the disk) the partial file is removed and `path` is
+  /// left as it was. Give the call time for a large database (with_timeout).
+  /// @see https://etcd.io/docs/v3.4/op-guide/recovery/#snapshotting-the-keyspace
+  SnapshotResult snapshot(std::string_view path) const;
 
   /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
   /// revision of the first page; only the current page is held in memory. The options choose the
@@ -286,6 +336,137 @@ class Client {
           self.start_member_list(std::move(callback), std::move(canceller));
         });
   }
+  /// @copydoc member_add
+  /// Handler signature: `void(std::error_code, MemberAddResult)`.
+  template <class Token>
+  auto async_member_add(const std::vector<std::string>& peer_urls, bool learner,
+                        Token&& token) const {
+    return detail::initiate<MemberAddResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, peer_urls, learner](auto callback, auto canceller) {
+          self.start_member_add(peer_urls, learner, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_remove
+  /// Handler signature: `void(std::error_code, MemberRemoveResult)`.
+  template <class Token>
+  auto async_member_remove(std::uint64_t id, Token&& token) const {
+    return detail::initiate<MemberRemoveResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto callback, auto canceller) {
+          self.start_member_remove(id, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_update
+  /// Handler signature: `void(std::error_code, MemberUpdateResult)`.
+  template <class Token>
+  auto async_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
+                           Token&& token) const {
+    return detail::initiate<MemberUpdateResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, id, peer_urls](auto callback, auto canceller) {
+          self.start_member_update(id, peer_urls, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_promote
+  /// Handler signature: `void(std::error_code, MemberPromoteResult)`.
+  template <class Token>
+  auto async_member_promote(std::uint64_t id, Token&& token) const {
+    return detail::initiate<MemberPromoteResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto callback, auto canceller) {
+          self.start_member_promote(id, std::move(callback), std::move(canceller));
+        });
+  }
+
+  /// @copydoc status(std::string_view) const
+  /// Handler signature: `void(std::error_code, StatusResult)`.
+  template <class Token>
+  auto async_status(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<StatusResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_status_of(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc status_all
+  /// Handler signature: `void(std::error_code, std::vector<EndpointStatus>)`; the error_code
+  /// is only set for a cancelled call.
+  template <class Token>
+  auto async_status_all(Token&& token) const {
+    return detail::initiate<std::vector<EndpointStatus>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_status_all(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc alarm_list
+  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  template <class Token>
+  auto async_alarm_list(Token&& token) const {
+    return detail::initiate<std::vector<Alarm>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_alarm(0, 0, AlarmType::none, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc alarm_disarm
+  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  template <class Token>
+  auto async_alarm_disarm(std::uint64_t member_id, AlarmType type, Token&& token) const {
+    return detail::initiate<std::vector<Alarm>>(
+        executor(), std::forward<Token>(token),
+        [self = *this, member_id, type](auto callback, auto canceller) {
+          self.start_alarm(2, member_id, type, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc defragment
+  /// Handler signature: `void(std::error_code, DefragmentResult)`.
+  template <class Token>
+  auto async_defragment(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<DefragmentResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_defragment(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc hash
+  /// Handler signature: `void(std::error_code, HashResult)`.
+  template <class Token>
+  auto async_hash(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<HashResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_hash(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc hash_kv
+  /// Handler signature: `void(std::error_code, HashKvResult)`.
+  template <class Token>
+  auto async_hash_kv(std::string_view endpoint, std::int64_t revision, Token&& token) const {
+    return detail::initiate<HashKvResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint), revision](auto callback,
+                                                                    auto canceller) {
+          self.start_hash_kv(endpoint, revision, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc move_leader
+  /// Handler signature: `void(std::error_code, MoveLeaderResult)`.
+  template <class Token>
+  auto async_move_leader(std::uint64_t target_member_id, Token&& token) const {
+    return detail::initiate<MoveLeaderResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, target_member_id](auto callback, auto canceller) {
+          self.start_move_leader(target_member_id, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc snapshot
+  /// Handler signature: `void(std::error_code, SnapshotResult)`.
+  template <class Token>
+  auto async_snapshot(std::string_view path, Token&& token) const {
+    return detail::initiate<SnapshotResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, path = std::string(path)](auto callback, auto canceller) {
+          self.start_snapshot(path, std::move(callback), std::move(canceller));
+        });
+  }
 
  private:
   friend class Paginator;
@@ -310,6 +491,31 @@ class Client {
                                 CancellerPtr canceller) const;
   void start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const;
   void start_member_list(detail::Callback<std::vector<Member>> cb, CancellerPtr canceller) const;
+  void start_member_add(const std::vector<std::string>& peer_urls, bool learner,
+                        detail::Callback<MemberAddResult> cb, CancellerPtr canceller) const;
+  void start_member_remove(std::uint64_t id, detail::Callback<MemberRemoveResult> cb,
+                           CancellerPtr canceller) const;
+  void start_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
+                           detail::Callback<MemberUpdateResult> cb, CancellerPtr canceller) const;
+  void start_member_promote(std::uint64_t id, detail::Callback<MemberPromoteResult> cb,
+                            CancellerPtr canceller) const;
+  void start_status_of(const std::string& endpoint, detail::Callback<StatusResult> cb,
+                       CancellerPtr canceller) const;
+  void start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
+                        CancellerPtr canceller) const;
+  /// `action` is etcd's AlarmRequest.AlarmAction: 0 get, 2 deactivate.
+  void start_alarm(int action, std::uint64_t member_id, AlarmType type,
+                   detail::Callback<std::vector<Alarm>> cb, CancellerPtr canceller) const;
+  void start_defragment(const std::string& endpoint, detail::Callback<DefragmentResult> cb,
+                        CancellerPtr canceller) const;
+  void start_hash(const std::string& endpoint, detail::Callback<HashResult> cb,
+                  CancellerPtr canceller) const;
+  void start_hash_kv(const std::string& endpoint, std::int64_t revision,
+                     detail::Callback<HashKvResult> cb, CancellerPtr canceller) const;
+  void start_move_leader(std::uint64_t target, detail::Callback<MoveLeaderResult> cb,
+                         CancellerPtr canceller) const;
+  void start_snapshot(const std::string& path, detail::Callback<SnapshotResult> cb,
+                      CancellerPtr canceller) const;
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;

@@ -136,6 +136,8 @@ struct UnaryCall final : CqTag {
   UnaryCall* next = nullptr;
 };
 
+class GrpcServerStream;
+
 /// The completion queue of a transport's unary calls and the thread that drives it. That thread
 /// is gRPC's poller as well (it reads the sockets while it waits in Next), so an answer is read
 /// and completed on one thread, with no hand-off between gRPC threads. Shared with the thread,
@@ -214,6 +216,7 @@ class GrpcTransport final : public Transport {
     // A call in the list is alive: whoever holds it removes it, under this lock, before
     // letting it go.
     for (UnaryCall* call = calls_; call != nullptr; call = call->next) cancel(*call);
+    cancel_server_streams();
     // A call's last reference dies on a gRPC thread just after its callback, and with it its
     // ClientContext and that context's reference to the channel. Were that the channel's last
     // reference, gRPC would tear its callback queue down from one of that queue's own threads
@@ -275,9 +278,18 @@ class GrpcTransport final : public Transport {
         return;
       }
     }
-    call->endpoint = choose_endpoint();
+    if (call->options.endpoint && *call->options.endpoint >= channels_.size()) {
+      finish(call, Status{3, "no endpoint " + std::to_string(*call->options.endpoint)});
+      return;
+    }
+    call->endpoint = call->options.endpoint ? *call->options.endpoint : choose_endpoint();
     attempt(call);
   }
+
+  std::size_t server_stream(const Method& method, std::unique_ptr<Message> request,
+                            std::function<std::unique_ptr<Message>()> make_message,
+                            std::shared_ptr<StreamObserver> observer,
+                            const ServerStreamOptions& options) override;
 
   std::unique_ptr<BidiStream> open_stream(
       const Method& method, std::function<std::unique_ptr<Message>()> make_message,
@@ -321,6 +333,9 @@ class GrpcTransport final : public Transport {
   void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
     attempt_done(call, status);
   }
+  /// Server streams in flight, cancelled by the destructor (guarded by mutex_).
+  void server_stream_started(GrpcServerStream* stream);
+  void server_stream_ending(GrpcServerStream* stream);
 
  private:
   static void cancel(UnaryCall& call) {
@@ -377,7 +392,8 @@ class GrpcTransport final : public Transport {
         call->last = Status{1, "cancelled"};
       }
     }
-    if (call->last.code == 1) {
+    if (call->last.code == 1 || call->options.endpoint) {
+      // Cancelled, or pinned to its endpoint: no other attempt.
       finish(call, call->last);
       return;
     }
@@ -453,8 +469,11 @@ class GrpcTransport final : public Transport {
     call->prev = call->next = nullptr;
   }
 
+  void cancel_server_streams();
+
   ClientOptions options_;
   std::vector<Endpoint> endpoints_;
+  std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
   std::vector<std::unique_ptr<Channel>> channels_;
   std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
@@ -653,6 +672,124 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
                                            observer, metadata);
   stream->start();
   return std::make_unique<GrpcStream>(std::move(stream));
+}
+
+/// A server stream on gRPC's callback reactor. It owns itself: it is deleted in OnDone, after
+/// its observer's on_done. Cancelled by its Canceller, or by the transport's destructor.
+class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
+ public:
+  GrpcServerStream(GrpcTransport& transport, std::size_t endpoint, const char* path,
+                   std::unique_ptr<Message> request,
+                   std::function<std::unique_ptr<Message>()> make_message,
+                   std::shared_ptr<StreamObserver> observer, const ServerStreamOptions& options)
+      : transport_(transport),
+        request_(std::move(request)),
+        incoming_(make_message()),
+        observer_(std::move(observer)),
+        canceller_(options.canceller),
+        control_(std::make_shared<Control>()) {
+    context_.set_deadline(to_system(options.deadline));
+    context_.set_wait_for_ready(false);
+    control_->context = &context_;
+    grpc::internal::ClientCallbackReaderFactory<Message>::Create<Message>(
+        transport_.channel(endpoint).channel.get(),
+        grpc::internal::RpcMethod(path, grpc::internal::RpcMethod::SERVER_STREAMING), &context_,
+        request_.get(), this);
+  }
+
+  void start() {
+    transport_.server_stream_started(this);
+    if (canceller_) {
+      const bool live = canceller_->set_action([control = control_] { control->cancel(); });
+      if (!live) context_.TryCancel();
+    }
+    StartRead(incoming_.get());
+    StartCall();
+  }
+
+  void cancel() { control_->cancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone tells how it ended
+    observer_->on_message(*incoming_);
+    incoming_->Clear();
+    StartRead(incoming_.get());
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (canceller_) canceller_->clear_action();
+    {
+      std::lock_guard lock(control_->mutex);
+      control_->context = nullptr;
+    }
+    observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
+    GrpcTransport& transport = transport_;
+    transport.server_stream_ending(this);
+    // The context (and its reference to the channel) goes before the transport may.
+    delete this;
+    transport.stream_ended();
+  }
+
+ private:
+  /// What a Canceller may still reach once the stream is gone.
+  struct Control {
+    std::mutex mutex;
+    grpc::ClientContext* context = nullptr;
+    void cancel() {
+      std::lock_guard lock(mutex);
+      if (context != nullptr) context->TryCancel();
+    }
+  };
+
+  GrpcTransport& transport_;
+  grpc::ClientContext context_;
+  std::unique_ptr<Message> request_;
+  std::unique_ptr<Message> incoming_;
+  std::shared_ptr<StreamObserver> observer_;
+  std::shared_ptr<detail::Canceller> canceller_;
+  std::shared_ptr<Control> control_;
+};
+
+void GrpcTransport::server_stream_started(GrpcServerStream* stream) {
+  std::lock_guard lock(mutex_);
+  ++streams_;
+  server_streams_.push_back(stream);
+  if (closing_) stream->cancel();
+}
+
+void GrpcTransport::server_stream_ending(GrpcServerStream* stream) {
+  std::lock_guard lock(mutex_);
+  std::erase(server_streams_, stream);
+}
+
+void GrpcTransport::cancel_server_streams() {
+  // Under mutex_: a stream leaves the list under it before it is deleted.
+  for (auto* stream : server_streams_) stream->cancel();
+}
+
+std::size_t GrpcTransport::server_stream(const Method& method, std::unique_ptr<Message> request,
+                                         std::function<std::unique_ptr<Message>()> make_message,
+                                         std::shared_ptr<StreamObserver> observer,
+                                         const ServerStreamOptions& options) {
+  std::size_t endpoint = choose_endpoint();
+  if (options.endpoint) {
+    if (*options.endpoint >= channels_.size()) {
+      observer->on_done(Status{3, "no endpoint " + std::to_string(*options.endpoint)});
+      return endpoint;
+    }
+    endpoint = *options.endpoint;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+      observer->on_done(Status{1, "client is shutting down"});
+      return endpoint;
+    }
+  }
+  auto* stream = new GrpcServerStream(*this, endpoint, method.path, std::move(request),
+                                      std::move(make_message), std::move(observer), options);
+  stream->start();
+  return endpoint;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct UnaryOptions {
   bool idempotent = false;
   /// Cancels the call, in flight or waiting to retry; may be null.
   std::shared_ptr<detail::Canceller> canceller;
+  /// Pins the call to endpoints()[*endpoint]: one attempt there, no failover, no retry (calls
+  /// about one member: its status, its hash, a defragmentation).
+  std::optional<std::size_t> endpoint;
 };
 
 /// Receives what arrives on a bidirectional stream, on a transport thread; must not block.
@@ -60,6 +64,15 @@ class BidiStream {
   virtual void cancel() = 0;
 };
 
+/// How a server stream (one request, a stream of answers) is started.
+struct ServerStreamOptions {
+  Clock::time_point deadline;
+  /// Cancels the stream; may be null.
+  std::shared_ptr<detail::Canceller> canceller;
+  /// As in UnaryOptions; empty: the current endpoint.
+  std::optional<std::size_t> endpoint;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -76,6 +89,15 @@ class Transport {
       const Method& method, std::function<std::unique_ptr<Message>()> make_message,
       StreamObserver* observer,
       const std::vector<std::pair<std::string, std::string>>& metadata = {}) = 0;
+
+  /// Starts a server stream: sends `request`, then hands each answer to `observer` and the end
+  /// to its on_done (also for a stream that could not start). The transport owns the stream
+  /// and the observer until on_done has returned; destroying the transport cancels it. Returns
+  /// the index of the endpoint it went to.
+  virtual std::size_t server_stream(const Method& method, std::unique_ptr<Message> request,
+                                    std::function<std::unique_ptr<Message>()> make_message,
+                                    std::shared_ptr<StreamObserver> observer,
+                                    const ServerStreamOptions& options) = 0;
 
   /// Marks the endpoint the last stream went to as failing, so that the next stream or call
   /// prefers another one (a stream broke, or its member lost its leader).
