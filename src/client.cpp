@@ -5,6 +5,8 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <array>
+#include <cstdio>
 #include <thread>
 
 #include "client_core.hpp"
@@ -145,6 +147,94 @@ const std::vector<Endpoint>& Client::endpoints() const noexcept {
 }
 
 asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
+
+std::vector<EndpointInfo> Client::connection_info() const {
+  auto& transport = core_->transport();
+  const auto states = transport.endpoint_states();
+  const auto& eps = transport.endpoints();
+  std::vector<EndpointInfo> out;
+  const auto now = transport::Clock::now();
+  const auto wall = std::chrono::system_clock::now();
+  for (std::size_t i = 0; i < eps.size() && i < states.size(); ++i) {
+    EndpointInfo info;
+    info.endpoint = eps[i].to_string();
+    using C = transport::EndpointState::Connectivity;
+    switch (states[i].connectivity) {
+      case C::idle:
+        info.state = EndpointInfo::State::idle;
+        break;
+      case C::connecting:
+        info.state = EndpointInfo::State::connecting;
+        break;
+      case C::ready:
+        info.state = EndpointInfo::State::connected;
+        break;
+      case C::failing:
+        info.state = EndpointInfo::State::failing;
+        break;
+    }
+    if (info.state == EndpointInfo::State::failing) {
+      // gRPC reconnects on its own backoff; calls come back to it once it is no longer avoided.
+      const auto left = states[i].avoided_until ? *states[i].avoided_until - now
+                                                : transport::Clock::duration::zero();
+      info.next_retry = wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                   std::max(left, transport::Clock::duration::zero()));
+    }
+    info.is_leader = states[i].is_leader;
+    info.streams = states[i].streams;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::string_view to_string(EndpointInfo::State state) noexcept {
+  switch (state) {
+    case EndpointInfo::State::idle:
+      return "idle";
+    case EndpointInfo::State::connecting:
+      return "connecting";
+    case EndpointInfo::State::connected:
+      return "connected";
+    case EndpointInfo::State::failing:
+      return "failing";
+  }
+  return "?";
+}
+
+std::string to_string(const std::vector<EndpointInfo>& endpoints) {
+  std::vector<std::array<std::string, 4>> rows{{"ENDPOINT", "STATE", "LEADER", "STREAMS"}};
+  const auto wall = std::chrono::system_clock::now();
+  for (const auto& e : endpoints) {
+    std::string state(to_string(e.state));
+    if (e.next_retry) {
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*e.next_retry - wall).count();
+      char buffer[48];
+      std::snprintf(buffer, sizeof buffer, " (retry in %.1f s)",
+                    static_cast<double>(std::max<std::int64_t>(ms, 0)) / 1000.0);
+      state += buffer;
+    }
+    rows.push_back({e.endpoint, state,
+                    !e.is_leader   ? "?"
+                    : *e.is_leader ? "yes"
+                                   : "no",
+                    std::to_string(e.streams)});
+  }
+  std::array<std::size_t, 4> width{};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < 4; ++c) {
+      line += row[c];
+      if (c + 1 < 4) line += std::string(width[c] - row[c].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
 
 void Client::start_get(const std::string& key, const GetOptions& options,
                        detail::Callback<GetResult> cb, CancellerPtr canceller) const {

@@ -48,6 +48,34 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+/// What a Client knows of one of its endpoints now (Client::connection_info).
+struct EndpointInfo {
+  enum class State {
+    idle,        ///< No connection, none being made (nothing was sent there lately).
+    connecting,  ///< A connection is being made.
+    connected,   ///< Connected.
+    failing,     ///< The connection or a call there failed; it is tried again at next_retry.
+  };
+  std::string endpoint;  ///< As Endpoint::to_string writes it.
+  State state = State::idle;
+  /// For a failing endpoint: until when calls prefer the other endpoints (then it is tried
+  /// again). Empty when it is not avoided.
+  std::optional<std::chrono::system_clock::time_point> next_retry;
+  /// Whether its member was the leader at the last status the client saw of it
+  /// (status(endpoint), status_all, move_leader); empty when it has seen none.
+  std::optional<bool> is_leader;
+  /// Streams open on it: the watch stream, the lease keep-alive stream, snapshots.
+  std::size_t streams = 0;
+
+  bool operator==(const EndpointInfo&) const = default;
+};
+
+/// "idle", "connecting", "connected" or "failing".
+std::string_view to_string(EndpointInfo::State state) noexcept;
+/// An aligned table, one line per endpoint after a header line: endpoint, state (with the
+/// seconds until the next retry when failing), leader (yes, no, ?), streams.
+std::string to_string(const std::vector<EndpointInfo>& endpoints);
+
 /// How a Client connects. Fill it with designated initializers:
 /// `Client client({.endpoints = {"127.0.0.1:2379"}, .call_timeout = 2s});`
 struct ClientOptions {
@@ -115,6 +143,9 @@ class Client {
 
   /// The endpoints, as parsed.
   const std::vector<Endpoint>& endpoints() const noexcept;
+  /// Each endpoint's connection state, whether its member is the leader as last seen, and the
+  /// streams open on it; in endpoints() order. Asks no server.
+  std::vector<EndpointInfo> connection_info() const;
   /// The executor of asynchronous completions whose handler has none.
   asio::any_io_executor executor() const noexcept;
 

@@ -4,6 +4,7 @@
 // callback API, both with protobuf messages in and out and no generated service code; failover
 // between endpoints, and retries with capped exponential backoff and jitter, timed by
 // grpc::Alarm.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/completion_queue.h>
@@ -61,6 +62,10 @@ struct Channel {
   std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
+  /// Streams open on it (watch, keep-alive, snapshot).
+  std::atomic<std::size_t> streams{0};
+  /// Whether its member was the leader at its last known status: -1 unknown, 0 no, 1 yes.
+  std::atomic<int> leader{-1};
 
   /// The unary methods registered with this channel, by the address of their path. A
   /// registered method is what generated stubs use: gRPC then starts each call from a
@@ -297,14 +302,55 @@ class GrpcTransport final : public Transport {
 
   const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
 
-  void stream_started() {
+  void stream_started(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     ++streams_;
   }
-  void stream_ended() {
+  void stream_ended(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     --streams_;
     idle_.notify_all();
+  }
+
+  void note_leader(std::size_t endpoint, bool is_leader) override {
+    if (endpoint < channels_.size()) channels_[endpoint]->leader.store(is_leader ? 1 : 0);
+  }
+
+  std::vector<EndpointState> endpoint_states() const override {
+    std::vector<EndpointState> out;
+    const auto now = to_ns(Clock::now());
+    for (const auto& c : channels_) {
+      EndpointState state;
+      switch (c->channel->GetState(false)) {
+        case GRPC_CHANNEL_IDLE:
+          state.connectivity = EndpointState::Connectivity::idle;
+          break;
+        case GRPC_CHANNEL_CONNECTING:
+          state.connectivity = EndpointState::Connectivity::connecting;
+          break;
+        case GRPC_CHANNEL_READY:
+          state.connectivity = EndpointState::Connectivity::ready;
+          break;
+        default:
+          state.connectivity = EndpointState::Connectivity::failing;
+          break;
+      }
+      const auto until = c->failing_until.load(std::memory_order_relaxed);
+      if (until > now) {
+        state.avoided_until = Clock::time_point(std::chrono::nanoseconds(until));
+        // A call failed on it lately, whatever gRPC says of the connection since.
+        if (state.connectivity != EndpointState::Connectivity::ready) {
+          state.connectivity = EndpointState::Connectivity::failing;
+        }
+      }
+      state.streams = c->streams.load(std::memory_order_relaxed);
+      const int leader = c->leader.load();
+      if (leader >= 0) state.is_leader = leader == 1;
+      out.push_back(state);
+    }
+    return out;
   }
   std::size_t choose_endpoint() const {
     // The current endpoint unless it failed recently; else the next that did not; else the one
@@ -324,7 +370,7 @@ class GrpcTransport final : public Transport {
   Stub& stub(std::size_t endpoint) { return *channels_[endpoint]->stub; }
   grpc::Channel& channel(std::size_t endpoint) { return *channels_[endpoint]->channel; }
   /// Server streams in flight, cancelled by the destructor (guarded by mutex_).
-  void server_stream_started(GrpcServerStream* stream);
+  void server_stream_started(GrpcServerStream* stream, std::size_t endpoint);
   void server_stream_ending(GrpcServerStream* stream);
 
  private:
@@ -383,7 +429,12 @@ class GrpcTransport final : public Transport {
       }
     }
     if (call->last.code == 1 || call->options.endpoint) {
-      // Cancelled, or pinned to its endpoint: no other attempt.
+      // Cancelled, or pinned to its endpoint: no other attempt. An endpoint found down is
+      // avoided by the calls that may go elsewhere, as after any failure there.
+      if (call->options.endpoint && call->last.code == 14) {
+        channel.failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
+                                    std::memory_order_relaxed);
+      }
       finish(call, call->last);
       return;
     }
@@ -489,8 +540,8 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
   GrpcStream(GrpcTransport& transport, std::size_t endpoint, const std::string& method,
              std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer,
              const std::vector<std::pair<std::string, std::string>>& metadata)
-      : transport_(transport), observer_(observer), incoming_(make_message()) {
-    transport_.stream_started();
+      : transport_(transport), endpoint_(endpoint), observer_(observer), incoming_(make_message()) {
+    transport_.stream_started(endpoint_);
     for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
     transport_.stub(endpoint).PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
                                                        this);
@@ -547,17 +598,19 @@ class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Messa
     observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
     // Once finished_ is seen, the destructor may free this object: touch no member after it.
     GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
     {
       std::lock_guard lock(mutex_);
       finished_ = true;
       queue_.clear();
       finished_cv_.notify_all();
     }
-    transport.stream_ended();
+    transport.stream_ended(endpoint);
   }
 
  private:
   GrpcTransport& transport_;
+  std::size_t endpoint_;
   StreamObserver* observer_;
   grpc::ClientContext context_;
   std::unique_ptr<Message> incoming_;
@@ -587,6 +640,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
                    std::function<std::unique_ptr<Message>()> make_message,
                    std::shared_ptr<StreamObserver> observer, const ServerStreamOptions& options)
       : transport_(transport),
+        endpoint_(endpoint),
         request_(std::move(request)),
         incoming_(make_message()),
         observer_(std::move(observer)),
@@ -602,7 +656,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   }
 
   void start() {
-    transport_.server_stream_started(this);
+    transport_.server_stream_started(this, endpoint_);
     if (canceller_) {
       const bool live = canceller_->set_action([control = control_] { control->cancel(); });
       if (!live) context_.TryCancel();
@@ -628,10 +682,11 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
     }
     observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
     GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
     transport.server_stream_ending(this);
     // The context (and its reference to the channel) goes before the transport may.
     delete this;
-    transport.stream_ended();
+    transport.stream_ended(endpoint);
   }
 
  private:
@@ -646,6 +701,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   };
 
   GrpcTransport& transport_;
+  std::size_t endpoint_;
   grpc::ClientContext context_;
   std::unique_ptr<Message> request_;
   std::unique_ptr<Message> incoming_;
@@ -654,7 +710,8 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   std::shared_ptr<Control> control_;
 };
 
-void GrpcTransport::server_stream_started(GrpcServerStream* stream) {
+void GrpcTransport::server_stream_started(GrpcServerStream* stream, std::size_t endpoint) {
+  channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
   ++streams_;
   server_streams_.push_back(stream);
