@@ -5,6 +5,7 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <array>
 #include <cstdio>
 #include <thread>
@@ -16,6 +17,78 @@
 
 namespace etcdpp {
 namespace detail {
+
+namespace {
+constexpr transport::Method kSyncMemberList{"/etcdserverpb.Cluster/MemberList", true};
+}
+
+/// Auto-sync: every interval, the member list's client URLs that the transport does not know
+/// are added to its endpoints. One timer on the client's executor, one call at a time.
+class EndpointSyncer : public std::enable_shared_from_this<EndpointSyncer> {
+ public:
+  EndpointSyncer(transport::Transport& transport, const asio::any_io_executor& executor,
+                 std::chrono::milliseconds interval, std::chrono::milliseconds timeout)
+      : transport_(transport), timer_(executor), interval_(interval), timeout_(timeout) {}
+
+  void start() {
+    std::lock_guard lock(mutex_);
+    arm_locked();
+  }
+
+  /// After it returns, the transport is never touched again.
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  void arm_locked() {
+    timer_.expires_after(interval_);
+    timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+      if (auto self = weak.lock()) self->tick(ec);
+    });
+  }
+
+  void tick(std::error_code ec) {
+    // Held while the call starts: stop() waits for it, and a call that fails at once comes
+    // back on this thread (hence the recursive mutex).
+    std::lock_guard lock(mutex_);
+    if (stopped_ || ec) return;
+    ClientCore::call_via<pb::MemberListResponse>(
+        transport_, std::nullopt, kSyncMemberList, std::make_unique<pb::MemberListRequest>(),
+        timeout_, nullptr, true,
+        [self = shared_from_this()](CallStatus status, pb::MemberListResponse&& r) {
+          self->on_members(status, std::move(r));
+        });
+  }
+
+  void on_members(const CallStatus& status, pb::MemberListResponse&& r) {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    if (!status.code) {
+      std::vector<Endpoint> found;
+      for (const auto& member : from_proto(std::move(r))) {
+        for (const auto& url : member.client_urls) {
+          try {
+            found.push_back(Endpoint::parse(url));
+          } catch (const Error&) {
+            // A URL this client cannot use (https, for now): not an endpoint for it.
+          }
+        }
+      }
+      transport_.add_endpoints(found);
+    }
+    arm_locked();
+  }
+
+  transport::Transport& transport_;
+  std::recursive_mutex mutex_;
+  asio::steady_timer timer_;
+  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds timeout_;
+  bool stopped_ = false;
+};
 
 ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
   if (options.endpoints.empty()) {
@@ -39,6 +112,7 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
         "message size limits must be positive");
   check(options.watch_stall_timeout >= std::chrono::milliseconds(300),
         "watch_stall_timeout must be at least 300ms");
+  check(options.auto_sync_interval.count() >= 0, "auto_sync_interval must not be negative");
 
   if (options.executor) {
     executor_ = options.executor;
@@ -51,6 +125,11 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
     thread_ = std::thread([io = io_] { io->run(); });
   }
   transport_ = transport::make_grpc_transport(options, std::move(endpoints));
+  if (options.auto_sync_interval.count() > 0) {
+    syncer_ = std::make_shared<EndpointSyncer>(*transport_, executor_, options.auto_sync_interval,
+                                               options.call_timeout);
+    syncer_->start();
+  }
 }
 
 std::shared_ptr<WatchHub> ClientCore::watch_hub() {
@@ -67,6 +146,7 @@ ClientCore::~ClientCore() {
   // shutdown() it no longer touches the transport). Then the transport: it cancels what is in
   // flight and waits for the callbacks, whose completions may still be posted to the thread
   // below.
+  if (syncer_) syncer_->stop();
   if (watch_hub_) watch_hub_->shutdown();
   watch_hub_.reset();
   shutdown_lease_keeper();
@@ -142,7 +222,7 @@ Client Client::with_timeout(std::chrono::milliseconds timeout) const {
   return copy;
 }
 
-const std::vector<Endpoint>& Client::endpoints() const noexcept {
+std::vector<Endpoint> Client::endpoints() const {
   return core_->transport().endpoints();
 }
 
@@ -151,7 +231,7 @@ asio::any_io_executor Client::executor() const noexcept { return core_->executor
 std::vector<EndpointInfo> Client::connection_info() const {
   auto& transport = core_->transport();
   const auto states = transport.endpoint_states();
-  const auto& eps = transport.endpoints();
+  const auto eps = transport.endpoints();
   std::vector<EndpointInfo> out;
   const auto now = transport::Clock::now();
   const auto wall = std::chrono::system_clock::now();

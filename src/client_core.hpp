@@ -17,6 +17,7 @@ namespace etcdpp::detail {
 
 class WatchHub;
 class LeaseKeeper;
+class EndpointSyncer;
 
 class ClientCore {
  public:
@@ -108,6 +109,7 @@ class ClientCore {
   std::mutex hubs_mutex_;
   std::shared_ptr<WatchHub> watch_hub_;
   std::shared_ptr<LeaseKeeper> lease_keeper_;
+  std::shared_ptr<EndpointSyncer> syncer_;
 };
 
 }  // namespace etcdpp::detail

@@ -219,7 +219,7 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
     detail::Callback<std::vector<EndpointStatus>> cb;
     CancellerPtr canceller;
   };
-  const auto& eps = endpoints();
+  const auto eps = endpoints();
   auto gather = std::make_shared<Gather>();
   gather->pending = eps.size();
   gather->results.resize(eps.size());

@@ -105,6 +105,10 @@ struct ClientOptions {
   /// A watch stream that receives nothing, not even answers to the progress requests etcdpp
   /// sends when it is idle, for this long is abandoned and its watches resumed on another.
   std::chrono::milliseconds watch_stall_timeout{30000};
+  /// How often the client asks the cluster for its members and adds their client URLs that it
+  /// does not know to its endpoints (so that a client given one member learns the others).
+  /// Endpoints are only added, never removed. Zero: never.
+  std::chrono::milliseconds auto_sync_interval{0};
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;
@@ -141,8 +145,8 @@ class Client {
   /// A copy of this client whose calls have `timeout` as their deadline.
   Client with_timeout(std::chrono::milliseconds timeout) const;
 
-  /// The endpoints, as parsed.
-  const std::vector<Endpoint>& endpoints() const noexcept;
+  /// The endpoints, as parsed: those given, then those learnt by auto-sync.
+  std::vector<Endpoint> endpoints() const;
   /// Each endpoint's connection state, whether its member is the leader as last seen, and the
   /// streams open on it; in endpoints() order. Asks no server.
   std::vector<EndpointInfo> connection_info() const;

@@ -19,6 +19,7 @@
 
 #include <absl/synchronization/mutex.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -148,6 +149,7 @@ class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
+    if (endpoints_.size() > kMaxEndpoints) endpoints_.resize(kMaxEndpoints);
     static std::once_flag quiet_absl;
     std::call_once(quiet_absl, [] {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
@@ -157,7 +159,37 @@ class GrpcTransport final : public Transport {
       // Abseil's debugging aid for the whole process, never the behaviour of a lock.
       absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
     });
-    for (const auto& e : endpoints_) {
+    for (const auto& e : endpoints_) add_channel(e);
+    poller_ = std::make_shared<Poller>();
+    poller_->thread = std::thread([this, poller = poller_] {
+      void* tag = nullptr;
+      bool ok = false;
+      while (poller->cq.Next(&tag, &ok)) {
+        // Finish's tag comes back once per attempt, `ok` always true; the status says how.
+        auto* call = static_cast<UnaryCall*>(tag);
+        std::shared_ptr<UnaryCall> held = std::move(call->in_flight);
+        on_attempt_done(held, held->status);
+      }
+    });
+  }
+
+
+  void add_endpoints(const std::vector<Endpoint>& endpoints) override {
+    std::lock_guard lock(endpoints_mutex_);
+    for (const auto& e : endpoints) {
+      if (count_.load(std::memory_order_relaxed) >= kMaxEndpoints) return;
+      bool known = false;
+      for (const auto& k : endpoints_) known = known || k == e;
+      if (known) continue;
+      endpoints_.push_back(e);
+      add_channel(e);
+    }
+  }
+
+  /// Makes the channel of endpoint `e` and publishes it after the others. Serialised by the
+  /// constructor or endpoints_mutex_; readers see channels_[i] for i < count().
+  void add_channel(const Endpoint& e) {
+      const ClientOptions& options = options_;
       grpc::ChannelArguments args;
       args.SetMaxSendMessageSize(options.max_send_message_size);
       args.SetMaxReceiveMessageSize(options.max_receive_message_size);
@@ -194,19 +226,9 @@ class GrpcTransport final : public Transport {
       channel->channel =
           grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
       channel->stub = std::make_unique<Stub>(channel->channel);
-      channels_.push_back(std::move(channel));
-    }
-    poller_ = std::make_shared<Poller>();
-    poller_->thread = std::thread([this, poller = poller_] {
-      void* tag = nullptr;
-      bool ok = false;
-      while (poller->cq.Next(&tag, &ok)) {
-        // Finish's tag comes back once per attempt, `ok` always true; the status says how.
-        auto* call = static_cast<UnaryCall*>(tag);
-        std::shared_ptr<UnaryCall> held = std::move(call->in_flight);
-        on_attempt_done(held, held->status);
-      }
-    });
+      const std::size_t n = count_.load(std::memory_order_relaxed);
+      channels_[n] = std::move(channel);
+      count_.store(n + 1, std::memory_order_release);
   }
 
   ~GrpcTransport() override {
@@ -274,7 +296,7 @@ class GrpcTransport final : public Transport {
         return;
       }
     }
-    if (call->options.endpoint && *call->options.endpoint >= channels_.size()) {
+    if (call->options.endpoint && *call->options.endpoint >= count()) {
       finish(call, Status{3, "no endpoint " + std::to_string(*call->options.endpoint)});
       return;
     }
@@ -297,10 +319,15 @@ class GrpcTransport final : public Transport {
     channels_[k]->failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
                                       std::memory_order_relaxed);
     std::size_t expected = k;
-    current_.compare_exchange_strong(expected, (k + 1) % channels_.size());
+    current_.compare_exchange_strong(expected, (k + 1) % count());
   }
 
-  const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
+  std::vector<Endpoint> endpoints() const override {
+    std::lock_guard lock(endpoints_mutex_);
+    return endpoints_;
+  }
+  /// The number of endpoints (and channels) published so far.
+  std::size_t count() const noexcept { return count_.load(std::memory_order_acquire); }
 
   void stream_started(std::size_t endpoint) {
     channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
@@ -315,13 +342,14 @@ class GrpcTransport final : public Transport {
   }
 
   void note_leader(std::size_t endpoint, bool is_leader) override {
-    if (endpoint < channels_.size()) channels_[endpoint]->leader.store(is_leader ? 1 : 0);
+    if (endpoint < count()) channels_[endpoint]->leader.store(is_leader ? 1 : 0);
   }
 
   std::vector<EndpointState> endpoint_states() const override {
     std::vector<EndpointState> out;
     const auto now = to_ns(Clock::now());
-    for (const auto& c : channels_) {
+    for (std::size_t i = 0, n = count(); i < n; ++i) {
+      const auto& c = channels_[i];
       EndpointState state;
       switch (c->channel->GetState(false)) {
         case GRPC_CHANNEL_IDLE:
@@ -356,7 +384,7 @@ class GrpcTransport final : public Transport {
     // The current endpoint unless it failed recently; else the next that did not; else the one
     // whose failure is oldest (its channel may well have reconnected by now).
     const auto now = to_ns(Clock::now());
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     const std::size_t start = current_.load(std::memory_order_relaxed);
     std::size_t best = start % n;
     for (std::size_t i = 0; i < n; ++i) {
@@ -444,7 +472,7 @@ class GrpcTransport final : public Transport {
       finish(call, call->last);
       return;
     }
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     bool immediately = false;
     if (verdict == Verdict::retry_next_endpoint) {
       const auto until = Clock::now() + options_.reconnect_backoff_max;
@@ -515,9 +543,13 @@ class GrpcTransport final : public Transport {
   void cancel_server_streams();
 
   ClientOptions options_;
-  std::vector<Endpoint> endpoints_;
+  static constexpr std::size_t kMaxEndpoints = 64;
+  mutable std::mutex endpoints_mutex_;
+  std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
   std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
-  std::vector<std::unique_ptr<Channel>> channels_;
+  // Only ever added to (add_endpoints), published through count_.
+  std::array<std::unique_ptr<Channel>, kMaxEndpoints> channels_;
+  std::atomic<std::size_t> count_{0};
   std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::size_t> last_stream_endpoint_{0};
@@ -734,7 +766,7 @@ std::size_t GrpcTransport::server_stream(const Method& method, std::unique_ptr<M
                                          const ServerStreamOptions& options) {
   std::size_t endpoint = choose_endpoint();
   if (options.endpoint) {
-    if (*options.endpoint >= channels_.size()) {
+    if (*options.endpoint >= count()) {
       observer->on_done(Status{3, "no endpoint " + std::to_string(*options.endpoint)});
       return endpoint;
     }

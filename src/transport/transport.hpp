@@ -114,7 +114,10 @@ class Transport {
   /// prefers another one (a stream broke, or its member lost its leader).
   virtual void stream_failed() = 0;
 
-  virtual const std::vector<Endpoint>& endpoints() const noexcept = 0;
+  /// The endpoints, in the order of their indices (those given, then those added).
+  virtual std::vector<Endpoint> endpoints() const = 0;
+  /// Adds the endpoints not known yet, after the others (auto-sync); never removes one.
+  virtual void add_endpoints(const std::vector<Endpoint>& endpoints) = 0;
 
   /// Each endpoint's state, in endpoints() order.
   virtual std::vector<EndpointState> endpoint_states() const = 0;

@@ -145,5 +145,26 @@ TEST(MembershipTest, StatusAllWithOneMemberKilledGivesTwoStatusesAndOneError) {
   EXPECT_NE(statuses[2].message.find(endpoints[2]), std::string::npos) << statuses[2].message;
 }
 
+TEST(MembershipTest, AutoSyncLearnsTheOtherMembersAndSurvivesTheFirstOnesDeath) {
+  Cluster cluster(fast());
+  const auto endpoints = cluster.client_endpoints();
+  const Client client(
+      {.endpoints = {endpoints[0]}, .call_timeout = 3s, .auto_sync_interval = 100ms});
+  ASSERT_TRUE(wait_until([&] { return client.endpoints().size() == 3; }, 5s));
+  std::set<std::string> known;
+  for (const auto& e : client.endpoints()) known.insert(e.to_string());
+  EXPECT_EQ(known, std::set<std::string>(endpoints.begin(), endpoints.end()));
+  EXPECT_EQ(client.connection_info().size(), 3u);
+
+  test::TestPrefix p(cluster.client());
+  client.put(p("before"), "1");
+  cluster.kill(0);
+  for (int i = 0; i < 5; ++i) client.put(p(std::to_string(i)), "after");
+  const auto got = client.get(p("4"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->value, "after");
+  EXPECT_EQ(client.endpoints().size(), 3u);
+}
+
 }  // namespace
 }  // namespace etcdpp::embedded
