@@ -222,9 +222,7 @@ Client Client::with_timeout(std::chrono::milliseconds timeout) const {
   return copy;
 }
 
-std::vector<Endpoint> Client::endpoints() const {
-  return core_->transport().endpoints();
-}
+std::vector<Endpoint> Client::endpoints() const { return core_->transport().endpoints(); }
 
 asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
 

@@ -173,7 +173,6 @@ class GrpcTransport final : public Transport {
     });
   }
 
-
   void add_endpoints(const std::vector<Endpoint>& endpoints) override {
     std::lock_guard lock(endpoints_mutex_);
     for (const auto& e : endpoints) {
@@ -189,46 +188,46 @@ class GrpcTransport final : public Transport {
   /// Makes the channel of endpoint `e` and publishes it after the others. Serialised by the
   /// constructor or endpoints_mutex_; readers see channels_[i] for i < count().
   void add_channel(const Endpoint& e) {
-      const ClientOptions& options = options_;
-      grpc::ChannelArguments args;
-      args.SetMaxSendMessageSize(options.max_send_message_size);
-      args.SetMaxReceiveMessageSize(options.max_receive_message_size);
-      if (options.keepalive_time.count() > 0) {
-        // etcd refuses pings more often than every 5 s and pings without a stream
-        // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                    static_cast<int>(options.keepalive_timeout.count()));
-        args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-      }
-      // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
-      // stay unused for minutes. Cap it so that calls resume within about a second.
-      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.reconnect_backoff_max.count()));
-      args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.connect_timeout.count()));
-      // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
-      // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
-      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-      // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
-      // arguments share one TCP connection: separate Client objects would then all queue on
-      // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
-      // connection of its own, as each clientv3.Client of the Go client does.
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
-      // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
-      // buffers every call's messages. Channelz's per-call counters serve no one here.
-      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-      args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
-      auto channel = std::make_unique<Channel>();
-      channel->endpoint = e;
-      channel->channel =
-          grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
-      channel->stub = std::make_unique<Stub>(channel->channel);
-      const std::size_t n = count_.load(std::memory_order_relaxed);
-      channels_[n] = std::move(channel);
-      count_.store(n + 1, std::memory_order_release);
+    const ClientOptions& options = options_;
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(options.max_send_message_size);
+    args.SetMaxReceiveMessageSize(options.max_receive_message_size);
+    if (options.keepalive_time.count() > 0) {
+      // etcd refuses pings more often than every 5 s and pings without a stream
+      // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  static_cast<int>(options.keepalive_timeout.count()));
+      args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
+    // stay unused for minutes. Cap it so that calls resume within about a second.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.reconnect_backoff_max.count()));
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.connect_timeout.count()));
+    // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
+    // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
+    // arguments share one TCP connection: separate Client objects would then all queue on
+    // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
+    // connection of its own, as each clientv3.Client of the Go client does.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
+    // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
+    // buffers every call's messages. Channelz's per-call counters serve no one here.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+    auto channel = std::make_unique<Channel>();
+    channel->endpoint = e;
+    channel->channel =
+        grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
+    channel->stub = std::make_unique<Stub>(channel->channel);
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    channels_[n] = std::move(channel);
+    count_.store(n + 1, std::memory_order_release);
   }
 
   ~GrpcTransport() override {
