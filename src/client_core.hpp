@@ -17,6 +17,7 @@ namespace etcdpp::detail {
 
 class WatchHub;
 class LeaseKeeper;
+class EndpointSyncer;
 
 class ClientCore {
  public:
@@ -71,6 +72,18 @@ class ClientCore {
   void call_on(std::optional<std::size_t> endpoint, const transport::Method& method,
                std::unique_ptr<Request> request, std::chrono::milliseconds timeout,
                std::shared_ptr<Canceller> canceller, bool idempotent, Done done) {
+    call_via<Response>(*transport_, endpoint, method, std::move(request), timeout,
+                       std::move(canceller), idempotent, std::move(done));
+  }
+
+  /// As call_on(), through `transport`: for a call made from another call's callback, which
+  /// must hold no Client (the transport outlives its callbacks, and refuses calls once it is
+  /// closing).
+  template <class Response, class Request, class Done>
+  static void call_via(transport::Transport& transport, std::optional<std::size_t> endpoint,
+                       const transport::Method& method, std::unique_ptr<Request> request,
+                       std::chrono::milliseconds timeout, std::shared_ptr<Canceller> canceller,
+                       bool idempotent, Done done) {
     struct State {
       std::unique_ptr<Request> request;
       Response response;
@@ -79,11 +92,11 @@ class ClientCore {
     auto state = std::make_shared<State>(State{std::move(request), Response{}, std::move(done)});
     transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
                                     std::move(canceller), endpoint};
-    transport_->unary(method, *state->request, &state->response, options,
-                      [state](transport::Status status) {
-                        state->done(call_status(status.code, std::move(status.message)),
-                                    std::move(state->response));
-                      });
+    transport.unary(method, *state->request, &state->response, options,
+                    [state](transport::Status status) {
+                      state->done(call_status(status.code, std::move(status.message)),
+                                  std::move(state->response));
+                    });
   }
 
  private:
@@ -96,6 +109,7 @@ class ClientCore {
   std::mutex hubs_mutex_;
   std::shared_ptr<WatchHub> watch_hub_;
   std::shared_ptr<LeaseKeeper> lease_keeper_;
+  std::shared_ptr<EndpointSyncer> syncer_;
 };
 
 }  // namespace etcdpp::detail

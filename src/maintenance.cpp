@@ -198,9 +198,12 @@ void Client::start_status_of(const std::string& endpoint, detail::Callback<Statu
     cb(std::move(failure), StatusResult{});
     return;
   }
+  // The transport outlives its calls' callbacks: they may note what they learn in it.
+  auto* transport = &core_->transport();
   core_->call_on<pb::StatusResponse>(
       index, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, std::move(canceller), true,
-      [cb = std::move(cb)](CallStatus status, pb::StatusResponse&& r) {
+      [cb = std::move(cb), transport, i = *index](CallStatus status, pb::StatusResponse&& r) {
+        if (!status.code) transport->note_leader(i, r.leader() == r.header().member_id());
         cb(std::move(status), detail::from_proto(std::move(r)));
       });
 }
@@ -216,17 +219,19 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
     detail::Callback<std::vector<EndpointStatus>> cb;
     CancellerPtr canceller;
   };
-  const auto& eps = endpoints();
+  const auto eps = endpoints();
   auto gather = std::make_shared<Gather>();
   gather->pending = eps.size();
   gather->results.resize(eps.size());
   gather->cb = std::move(cb);
   gather->canceller = std::move(canceller);
   for (std::size_t i = 0; i < eps.size(); ++i) gather->results[i].endpoint = eps[i].to_string();
+  auto* transport = &core_->transport();
   for (std::size_t i = 0; i < eps.size(); ++i) {
     core_->call_on<pb::StatusResponse>(
         i, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, nullptr, true,
-        [gather, i](CallStatus status, pb::StatusResponse&& r) {
+        [gather, i, transport](CallStatus status, pb::StatusResponse&& r) {
+          if (!status.code) transport->note_leader(i, r.leader() == r.header().member_id());
           std::unique_lock lock(gather->mutex);
           auto& out = gather->results[i];
           if (status.code) {
@@ -312,9 +317,12 @@ void Client::start_hash_kv(const std::string& endpoint, std::int64_t revision,
 void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeaderResult> cb,
                                CancellerPtr canceller) const {
   // etcd takes MoveLeader only from its leader: find which endpoint that is, then send it there.
+  // The second call is made from the first one's callback, which holds no Client (see
+  // ClientCore::call_via).
+  auto* transport = &core_->transport();
   start_status_all(
-      [self = *this, target, cb = std::move(cb), canceller](
-          CallStatus status, std::vector<EndpointStatus> statuses) mutable {
+      [transport, timeout = timeout_, all = endpoints_text(endpoints()), target, cb = std::move(cb),
+       canceller](CallStatus status, std::vector<EndpointStatus> statuses) mutable {
         if (status.code) {
           cb(std::move(status), MoveLeaderResult{});
           return;
@@ -333,16 +341,15 @@ void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeader
         }
         if (!leader) {
           cb(CallStatus{make_error_code(Errc::not_leader),
-                        "no endpoint of the client is the leader (" +
-                            endpoints_text(self.endpoints()) + ")"},
+                        "no endpoint of the client is the leader (" + all + ")"},
              MoveLeaderResult{});
           return;
         }
         auto request = std::make_unique<pb::MoveLeaderRequest>();
         request->set_targetid(target);
-        self.core_->call_on<pb::MoveLeaderResponse>(
-            leader, kMoveLeader, std::move(request), self.timeout_, std::move(canceller), false,
-            [cb = std::move(cb), leader_id](CallStatus moved, pb::MoveLeaderResponse&& r) {
+        detail::ClientCore::call_via<pb::MoveLeaderResponse>(
+            *transport, leader, kMoveLeader, std::move(request), timeout, std::move(canceller),
+            false, [cb = std::move(cb), leader_id](CallStatus moved, pb::MoveLeaderResponse&& r) {
               cb(std::move(moved), MoveLeaderResult{detail::from_proto(r.header()), leader_id});
             });
       },

@@ -48,6 +48,34 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+/// What a Client knows of one of its endpoints now (Client::connection_info).
+struct EndpointInfo {
+  enum class State {
+    idle,        ///< No connection, none being made (nothing was sent there lately).
+    connecting,  ///< A connection is being made.
+    connected,   ///< Connected.
+    failing,     ///< The connection or a call there failed; it is tried again at next_retry.
+  };
+  std::string endpoint;  ///< As Endpoint::to_string writes it.
+  State state = State::idle;
+  /// For a failing endpoint: until when calls prefer the other endpoints (then it is tried
+  /// again). Empty when it is not avoided.
+  std::optional<std::chrono::system_clock::time_point> next_retry;
+  /// Whether its member was the leader at the last status the client saw of it
+  /// (status(endpoint), status_all, move_leader); empty when it has seen none.
+  std::optional<bool> is_leader;
+  /// Streams open on it: the watch stream, the lease keep-alive stream, snapshots.
+  std::size_t streams = 0;
+
+  bool operator==(const EndpointInfo&) const = default;
+};
+
+/// "idle", "connecting", "connected" or "failing".
+std::string_view to_string(EndpointInfo::State state) noexcept;
+/// An aligned table, one line per endpoint after a header line: endpoint, state (with the
+/// seconds until the next retry when failing), leader (yes, no, ?), streams.
+std::string to_string(const std::vector<EndpointInfo>& endpoints);
+
 /// How a Client connects. Fill it with designated initializers:
 /// `Client client({.endpoints = {"127.0.0.1:2379"}, .call_timeout = 2s});`
 struct ClientOptions {
@@ -77,6 +105,10 @@ struct ClientOptions {
   /// A watch stream that receives nothing, not even answers to the progress requests etcdpp
   /// sends when it is idle, for this long is abandoned and its watches resumed on another.
   std::chrono::milliseconds watch_stall_timeout{30000};
+  /// How often the client asks the cluster for its members and adds their client URLs that it
+  /// does not know to its endpoints (so that a client given one member learns the others).
+  /// Endpoints are only added, never removed. Zero: never.
+  std::chrono::milliseconds auto_sync_interval{0};
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;
@@ -113,8 +145,11 @@ class Client {
   /// A copy of this client whose calls have `timeout` as their deadline.
   Client with_timeout(std::chrono::milliseconds timeout) const;
 
-  /// The endpoints, as parsed.
-  const std::vector<Endpoint>& endpoints() const noexcept;
+  /// The endpoints, as parsed: those given, then those learnt by auto-sync.
+  std::vector<Endpoint> endpoints() const;
+  /// Each endpoint's connection state, whether its member is the leader as last seen, and the
+  /// streams open on it; in endpoints() order. Asks no server.
+  std::vector<EndpointInfo> connection_info() const;
   /// The executor of asynchronous completions whose handler has none.
   asio::any_io_executor executor() const noexcept;
 

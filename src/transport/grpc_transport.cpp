@@ -17,6 +17,7 @@
 #include <grpcpp/support/async_unary_call.h>
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -60,6 +61,10 @@ struct Channel {
   std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
+  /// Streams open on it (watch, keep-alive, snapshot).
+  std::atomic<std::size_t> streams{0};
+  /// Whether its member was the leader at its last known status: -1 unknown, 0 no, 1 yes.
+  std::atomic<int> leader{-1};
 
   /// The unary methods registered with this channel, by the address of their path. A
   /// registered method is what generated stubs use: gRPC then starts each call from a
@@ -151,6 +156,7 @@ class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
+    if (endpoints_.size() > kMaxEndpoints) endpoints_.resize(kMaxEndpoints);
     static std::once_flag quiet_absl;
     std::call_once(quiet_absl, [] {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
@@ -160,45 +166,7 @@ class GrpcTransport final : public Transport {
       // Abseil's debugging aid for the whole process, never the behaviour of a lock.
       absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
     });
-    for (const auto& e : endpoints_) {
-      grpc::ChannelArguments args;
-      args.SetMaxSendMessageSize(options.max_send_message_size);
-      args.SetMaxReceiveMessageSize(options.max_receive_message_size);
-      if (options.keepalive_time.count() > 0) {
-        // etcd refuses pings more often than every 5 s and pings without a stream
-        // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                    static_cast<int>(options.keepalive_timeout.count()));
-        args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-      }
-      // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
-      // stay unused for minutes. Cap it so that calls resume within about a second.
-      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.reconnect_backoff_max.count()));
-      args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.connect_timeout.count()));
-      // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
-      // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
-      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-      // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
-      // arguments share one TCP connection: separate Client objects would then all queue on
-      // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
-      // connection of its own, as each clientv3.Client of the Go client does.
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
-      // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
-      // buffers every call's messages. Channelz's per-call counters serve no one here.
-      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-      args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
-      auto channel = std::make_unique<Channel>();
-      channel->endpoint = e;
-      channel->channel =
-          grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
-      channel->stub = std::make_unique<Stub>(channel->channel);
-      channels_.push_back(std::move(channel));
-    }
+    for (const auto& e : endpoints_) add_channel(e);
     poller_ = std::make_shared<Poller>();
     poller_->thread = std::thread([poller = poller_] {
       ::pthread_setname_np(::pthread_self(), "etcdpp-poller");
@@ -206,6 +174,63 @@ class GrpcTransport final : public Transport {
       bool ok = false;
       while (poller->cq.Next(&tag, &ok)) static_cast<CqTag*>(tag)->complete(ok);
     });
+  }
+
+  void add_endpoints(const std::vector<Endpoint>& endpoints) override {
+    std::lock_guard lock(endpoints_mutex_);
+    for (const auto& e : endpoints) {
+      if (count_.load(std::memory_order_relaxed) >= kMaxEndpoints) return;
+      bool known = false;
+      for (const auto& k : endpoints_) known = known || k == e;
+      if (known) continue;
+      endpoints_.push_back(e);
+      add_channel(e);
+    }
+  }
+
+  /// Makes the channel of endpoint `e` and publishes it after the others. Serialised by the
+  /// constructor or endpoints_mutex_; readers see channels_[i] for i < count().
+  void add_channel(const Endpoint& e) {
+    const ClientOptions& options = options_;
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(options.max_send_message_size);
+    args.SetMaxReceiveMessageSize(options.max_receive_message_size);
+    if (options.keepalive_time.count() > 0) {
+      // etcd refuses pings more often than every 5 s and pings without a stream
+      // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  static_cast<int>(options.keepalive_timeout.count()));
+      args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
+    // stay unused for minutes. Cap it so that calls resume within about a second.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.reconnect_backoff_max.count()));
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.connect_timeout.count()));
+    // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
+    // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
+    // arguments share one TCP connection: separate Client objects would then all queue on
+    // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
+    // connection of its own, as each clientv3.Client of the Go client does.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
+    // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
+    // buffers every call's messages. Channelz's per-call counters serve no one here.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+    auto channel = std::make_unique<Channel>();
+    channel->endpoint = e;
+    channel->channel =
+        grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
+    channel->stub = std::make_unique<Stub>(channel->channel);
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    channels_[n] = std::move(channel);
+    count_.store(n + 1, std::memory_order_release);
   }
 
   ~GrpcTransport() override {
@@ -278,7 +303,7 @@ class GrpcTransport final : public Transport {
         return;
       }
     }
-    if (call->options.endpoint && *call->options.endpoint >= channels_.size()) {
+    if (call->options.endpoint && *call->options.endpoint >= count()) {
       finish(call, Status{3, "no endpoint " + std::to_string(*call->options.endpoint)});
       return;
     }
@@ -301,25 +326,72 @@ class GrpcTransport final : public Transport {
     channels_[k]->failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
                                       std::memory_order_relaxed);
     std::size_t expected = k;
-    current_.compare_exchange_strong(expected, (k + 1) % channels_.size());
+    current_.compare_exchange_strong(expected, (k + 1) % count());
   }
 
-  const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
+  std::vector<Endpoint> endpoints() const override {
+    std::lock_guard lock(endpoints_mutex_);
+    return endpoints_;
+  }
+  /// The number of endpoints (and channels) published so far.
+  std::size_t count() const noexcept { return count_.load(std::memory_order_acquire); }
 
-  void stream_started() {
+  void stream_started(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     ++streams_;
   }
-  void stream_ended() {
+  void stream_ended(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     --streams_;
     idle_.notify_all();
+  }
+
+  void note_leader(std::size_t endpoint, bool is_leader) override {
+    if (endpoint < count()) channels_[endpoint]->leader.store(is_leader ? 1 : 0);
+  }
+
+  std::vector<EndpointState> endpoint_states() const override {
+    std::vector<EndpointState> out;
+    const auto now = to_ns(Clock::now());
+    for (std::size_t i = 0, n = count(); i < n; ++i) {
+      const auto& c = channels_[i];
+      EndpointState state;
+      switch (c->channel->GetState(false)) {
+        case GRPC_CHANNEL_IDLE:
+          state.connectivity = EndpointState::Connectivity::idle;
+          break;
+        case GRPC_CHANNEL_CONNECTING:
+          state.connectivity = EndpointState::Connectivity::connecting;
+          break;
+        case GRPC_CHANNEL_READY:
+          state.connectivity = EndpointState::Connectivity::ready;
+          break;
+        default:
+          state.connectivity = EndpointState::Connectivity::failing;
+          break;
+      }
+      const auto until = c->failing_until.load(std::memory_order_relaxed);
+      if (until > now) {
+        state.avoided_until = Clock::time_point(std::chrono::nanoseconds(until));
+        // A call failed on it lately, whatever gRPC says of the connection since.
+        if (state.connectivity != EndpointState::Connectivity::ready) {
+          state.connectivity = EndpointState::Connectivity::failing;
+        }
+      }
+      state.streams = c->streams.load(std::memory_order_relaxed);
+      const int leader = c->leader.load();
+      if (leader >= 0) state.is_leader = leader == 1;
+      out.push_back(state);
+    }
+    return out;
   }
   std::size_t choose_endpoint() const {
     // The current endpoint unless it failed recently; else the next that did not; else the one
     // whose failure is oldest (its channel may well have reconnected by now).
     const auto now = to_ns(Clock::now());
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     const std::size_t start = current_.load(std::memory_order_relaxed);
     std::size_t best = start % n;
     for (std::size_t i = 0; i < n; ++i) {
@@ -334,7 +406,7 @@ class GrpcTransport final : public Transport {
     attempt_done(call, status);
   }
   /// Server streams in flight, cancelled by the destructor (guarded by mutex_).
-  void server_stream_started(GrpcServerStream* stream);
+  void server_stream_started(GrpcServerStream* stream, std::size_t endpoint);
   void server_stream_ending(GrpcServerStream* stream);
 
  private:
@@ -393,7 +465,12 @@ class GrpcTransport final : public Transport {
       }
     }
     if (call->last.code == 1 || call->options.endpoint) {
-      // Cancelled, or pinned to its endpoint: no other attempt.
+      // Cancelled, or pinned to its endpoint: no other attempt. An endpoint found down is
+      // avoided by the calls that may go elsewhere, as after any failure there.
+      if (call->options.endpoint && call->last.code == 14) {
+        channel.failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
+                                    std::memory_order_relaxed);
+      }
       finish(call, call->last);
       return;
     }
@@ -402,7 +479,7 @@ class GrpcTransport final : public Transport {
       finish(call, call->last);
       return;
     }
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     bool immediately = false;
     if (verdict == Verdict::retry_next_endpoint) {
       const auto until = Clock::now() + options_.reconnect_backoff_max;
@@ -472,9 +549,13 @@ class GrpcTransport final : public Transport {
   void cancel_server_streams();
 
   ClientOptions options_;
-  std::vector<Endpoint> endpoints_;
+  static constexpr std::size_t kMaxEndpoints = 64;
+  mutable std::mutex endpoints_mutex_;
+  std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
   std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
-  std::vector<std::unique_ptr<Channel>> channels_;
+  // Only ever added to (add_endpoints), published through count_.
+  std::array<std::unique_ptr<Channel>, kMaxEndpoints> channels_;
+  std::atomic<std::size_t> count_{0};
   std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::size_t> last_stream_endpoint_{0};
@@ -514,7 +595,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
   }
 
   void start() {
-    transport_.stream_started();
+    transport_.stream_started(endpoint_);
     self_ = shared_from_this();
     std::lock_guard lock(mutex_);
     const grpc::internal::RpcMethod method(method_, grpc::internal::RpcMethod::BIDI_STREAMING);
@@ -615,6 +696,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
       observer->on_done(Status{static_cast<int>(status_.error_code()), status_.error_message()});
     }
     GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
     {
       auto self = std::move(self_);  // may be the last reference: no member is touched after
       lock.lock();
@@ -622,7 +704,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
       done_cv_.notify_all();
       lock.unlock();
     }
-    transport.stream_ended();
+    transport.stream_ended(endpoint);
   }
 
   GrpcTransport& transport_;
@@ -683,6 +765,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
                    std::function<std::unique_ptr<Message>()> make_message,
                    std::shared_ptr<StreamObserver> observer, const ServerStreamOptions& options)
       : transport_(transport),
+        endpoint_(endpoint),
         request_(std::move(request)),
         incoming_(make_message()),
         observer_(std::move(observer)),
@@ -698,7 +781,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   }
 
   void start() {
-    transport_.server_stream_started(this);
+    transport_.server_stream_started(this, endpoint_);
     if (canceller_) {
       const bool live = canceller_->set_action([control = control_] { control->cancel(); });
       if (!live) context_.TryCancel();
@@ -724,10 +807,11 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
     }
     observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
     GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
     transport.server_stream_ending(this);
     // The context (and its reference to the channel) goes before the transport may.
     delete this;
-    transport.stream_ended();
+    transport.stream_ended(endpoint);
   }
 
  private:
@@ -742,6 +826,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   };
 
   GrpcTransport& transport_;
+  std::size_t endpoint_;
   grpc::ClientContext context_;
   std::unique_ptr<Message> request_;
   std::unique_ptr<Message> incoming_;
@@ -750,7 +835,8 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
   std::shared_ptr<Control> control_;
 };
 
-void GrpcTransport::server_stream_started(GrpcServerStream* stream) {
+void GrpcTransport::server_stream_started(GrpcServerStream* stream, std::size_t endpoint) {
+  channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
   ++streams_;
   server_streams_.push_back(stream);
@@ -773,7 +859,7 @@ std::size_t GrpcTransport::server_stream(const Method& method, std::unique_ptr<M
                                          const ServerStreamOptions& options) {
   std::size_t endpoint = choose_endpoint();
   if (options.endpoint) {
-    if (*options.endpoint >= channels_.size()) {
+    if (*options.endpoint >= count()) {
       observer->on_done(Status{3, "no endpoint " + std::to_string(*options.endpoint)});
       return endpoint;
     }

@@ -73,6 +73,17 @@ struct ServerStreamOptions {
   std::optional<std::size_t> endpoint;
 };
 
+/// What the transport knows of one endpoint now.
+struct EndpointState {
+  enum class Connectivity { idle, connecting, ready, failing };
+  Connectivity connectivity = Connectivity::idle;
+  /// Set while calls prefer other endpoints, after a failure on this one.
+  std::optional<Clock::time_point> avoided_until;
+  std::size_t streams = 0;
+  /// Whether its member was the leader at its last status known (see note_leader).
+  std::optional<bool> is_leader;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -103,7 +114,15 @@ class Transport {
   /// prefers another one (a stream broke, or its member lost its leader).
   virtual void stream_failed() = 0;
 
-  virtual const std::vector<Endpoint>& endpoints() const noexcept = 0;
+  /// The endpoints, in the order of their indices (those given, then those added).
+  virtual std::vector<Endpoint> endpoints() const = 0;
+  /// Adds the endpoints not known yet, after the others (auto-sync); never removes one.
+  virtual void add_endpoints(const std::vector<Endpoint>& endpoints) = 0;
+
+  /// Each endpoint's state, in endpoints() order.
+  virtual std::vector<EndpointState> endpoint_states() const = 0;
+  /// Records whether the member at endpoints()[endpoint] said it was the leader.
+  virtual void note_leader(std::size_t endpoint, bool is_leader) = 0;
 };
 
 /// A transport over gRPC channels, one per endpoint.
