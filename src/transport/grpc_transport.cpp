@@ -26,6 +26,7 @@
 #include <thread>
 #include <optional>
 
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
 
@@ -121,6 +122,12 @@ struct UnaryCall {
   std::shared_ptr<UnaryCall> retained;
   bool cancelled = false;
 
+  /// The token this call's attempts carry, whether it is Authenticate itself (which carries
+  /// none), and whether it has authenticated again already (once per call, never a loop).
+  std::string token;
+  bool authenticating = false;
+  bool reauthenticated = false;
+
   // The transport's list of calls in flight (guarded by GrpcTransport::mutex_): an intrusive
   // list, so that starting a call allocates no node and hashes nothing.
   UnaryCall* prev = nullptr;
@@ -128,6 +135,21 @@ struct UnaryCall {
 };
 
 class GrpcStream;
+
+constexpr Method kAuthenticate{"/etcdserverpb.Auth/Authenticate", true};
+
+/// The client's credentials and its current token. A token is asked for on first need, and
+/// again when etcd refuses one; calls that need it meanwhile wait in `waiters`.
+struct AuthState {
+  std::string username;
+  std::string password;
+  mutable std::mutex mutex;
+  enum class Phase { none, token, auth_off } phase = Phase::none;
+  std::string token;
+  bool busy = false;  // an Authenticate call is in flight
+  std::vector<std::function<void(Status)>> waiters;
+  std::atomic<std::uint64_t> authentications{0};
+};
 
 /// The completion queue of a transport's unary calls and the thread that drives it. That thread
 /// is gRPC's poller as well (it reads the sockets while it waits in Next), so an answer is read
@@ -142,6 +164,11 @@ class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
+    if (!options.username.empty()) {
+      auth_ = std::make_unique<AuthState>();
+      auth_->username = options.username;
+      auth_->password = options.password;
+    }
     static std::once_flag quiet_absl;
     std::call_once(quiet_absl, [] {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
@@ -240,7 +267,15 @@ class GrpcTransport final : public Transport {
 
   void unary(const Method& method, const Message& request, Message* response,
              const UnaryOptions& options, std::function<void(Status)> done) override {
+    start_unary(method, request, response, options, std::move(done),
+                std::string_view(method.path) == kAuthenticate.path);
+  }
+
+  void start_unary(const Method& method, const Message& request, Message* response,
+                   const UnaryOptions& options, std::function<void(Status)> done,
+                   bool authenticating) {
     auto call = std::make_shared<UnaryCall>(*this);
+    call->authenticating = authenticating;
     call->method = method.path;
     call->request = &request;
     call->response = response;
@@ -268,7 +303,44 @@ class GrpcTransport final : public Transport {
       }
     }
     call->endpoint = choose_endpoint();
+    if (auth_ && !call->authenticating) {
+      with_token(call);
+      return;
+    }
     attempt(call);
+  }
+
+  bool has_credentials() const noexcept override { return auth_ != nullptr; }
+
+  std::string token() const override {
+    if (!auth_) return {};
+    std::lock_guard lock(auth_->mutex);
+    return auth_->token;
+  }
+
+  std::uint64_t authentications() const noexcept override {
+    return auth_ ? auth_->authentications.load() : 0;
+  }
+
+  void refresh_token(const std::string& stale, std::function<void(Status)> done) override {
+    if (!auth_) {
+      done(Status{});
+      return;
+    }
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none && auth_->token != stale) {
+      // Renewed since the caller's token was taken: use the new one.
+      lock.unlock();
+      done(Status{});
+      return;
+    }
+    auth_->phase = AuthState::Phase::none;
+    auth_->token.clear();
+    auth_->waiters.push_back(std::move(done));
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
   }
 
   std::unique_ptr<BidiStream> open_stream(
@@ -313,6 +385,67 @@ class GrpcTransport final : public Transport {
   Stub& stub(std::size_t endpoint) { return *channels_[endpoint]->stub; }
 
  private:
+  /// Starts `call` with the current token, after authenticating when there is none yet.
+  void with_token(const std::shared_ptr<UnaryCall>& call) {
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none) {
+      call->token = auth_->token;
+      lock.unlock();
+      attempt(call);
+      return;
+    }
+    auth_->waiters.push_back([this, call](Status status) { after_token(call, std::move(status)); });
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
+  }
+
+  void after_token(const std::shared_ptr<UnaryCall>& call, Status status) {
+    if (!status.ok()) {
+      // The call fails with the reason authentication did (wrong credentials, no server).
+      finish(call, std::move(status));
+      return;
+    }
+    call->token = token();
+    attempt(call);
+  }
+
+  /// One Authenticate call, on the endpoint calls use; its outcome goes to every waiter.
+  void authenticate() {
+    struct Exchange {
+      etcdserverpb::AuthenticateRequest request;
+      etcdserverpb::AuthenticateResponse response;
+    };
+    auto exchange = std::make_shared<Exchange>();
+    exchange->request.set_name(auth_->username);
+    exchange->request.set_password(auth_->password);
+    const UnaryOptions options{Clock::now() + options_.call_timeout, true, nullptr};
+    start_unary(
+        kAuthenticate, exchange->request, &exchange->response, options,
+        [this, exchange](Status status) {
+          std::vector<std::function<void(Status)>> waiters;
+          {
+            std::lock_guard lock(auth_->mutex);
+            auth_->busy = false;
+            if (status.ok()) {
+              auth_->phase = AuthState::Phase::token;
+              auth_->token = exchange->response.token();
+              auth_->authentications.fetch_add(1);
+            } else if (status.message == "etcdserver: authentication is not enabled") {
+              // As the Go client does: with auth off, calls go without a token. Should auth
+              // be turned on later, etcd's "user name is empty" brings us back here.
+              auth_->phase = AuthState::Phase::auth_off;
+              auth_->token.clear();
+              status = Status{};
+            }
+            waiters.swap(auth_->waiters);
+          }
+          for (auto& waiter : waiters) waiter(status);
+        },
+        true);
+  }
+
   static void cancel(UnaryCall& call) {
     std::lock_guard lock(call.mutex);
     call.cancelled = true;
@@ -335,6 +468,7 @@ class GrpcTransport final : public Transport {
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
         call->context->set_wait_for_ready(false);
+        if (!call->token.empty()) call->context->AddMetadata("token", call->token);
         context = &*call->context;
       }
     }
@@ -369,6 +503,15 @@ class GrpcTransport final : public Transport {
     }
     if (call->last.code == 1) {
       finish(call, call->last);
+      return;
+    }
+    if (auth_ && !call->authenticating && !call->reauthenticated &&
+        is_token_error(call->last.message)) {
+      // The token expired or auth came on: authenticate again, once, and repeat the call once.
+      // etcd refused the call before doing anything, so repeating a write is safe.
+      call->reauthenticated = true;
+      refresh_token(call->token,
+                    [this, call](Status outcome) { after_token(call, std::move(outcome)); });
       return;
     }
     const Verdict verdict =
@@ -458,6 +601,7 @@ class GrpcTransport final : public Transport {
   std::atomic<std::size_t> live_calls_{0};
   std::size_t streams_ = 0;
   std::atomic<bool> closing_{false};
+  std::unique_ptr<AuthState> auth_;
 };
 
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }
@@ -555,11 +699,19 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::size_t endpoint = choose_endpoint();
   last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
+  auto with_token = metadata;
+  if (std::string t = token(); !t.empty()) with_token.emplace_back("token", std::move(t));
   return std::make_unique<GrpcStream>(*this, endpoint, method.path, std::move(make_message),
-                                      observer, metadata);
+                                      observer, with_token);
 }
 
 }  // namespace
+
+bool is_token_error(std::string_view message) noexcept {
+  return message == "etcdserver: invalid auth token" ||
+         message == "etcdserver: user name is empty" ||
+         message == "etcdserver: revision of auth store is old";
+}
 
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
                                                std::vector<Endpoint> endpoints) {
