@@ -109,20 +109,19 @@ const char* call_name(Kind kind) {
   return "auth";
 }
 
-/// What an error message names: the user or role, and the other name or key involved.
-std::string subject(const detail::AuthRequest& r) {
+/// What an error message names after the call: the user or role, and for calls that involve
+/// a second name (a role, a key) that one too: `user_grant_role "alice" "reader": ...`.
+std::pair<std::string, std::string> subject(const detail::AuthRequest& r) {
+  const std::string call = call_name(r.kind);
   switch (r.kind) {
-    case Kind::auth_enable:
-    case Kind::auth_disable:
-      return {};
     case Kind::user_grant_role:
     case Kind::user_revoke_role:
-      return r.name + "\" role \"" + r.role;
+      return {call + " \"" + r.name + "\"", r.role};
     case Kind::role_grant_permission:
     case Kind::role_revoke_permission:
-      return r.name + "\" key \"" + r.permission.key;
+      return {call + " \"" + r.name + "\"", r.permission.key};
     default:
-      return r.name;
+      return {call, r.name};
   }
 }
 
@@ -286,9 +285,9 @@ namespace {
 AuthResult run_auth(const Client& client, const detail::AuthRequest& request,
                     void (Client::*start)(const detail::AuthRequest&, detail::Callback<AuthResult>,
                                           std::shared_ptr<detail::Canceller>) const) {
-  return run_blocking<AuthResult>(call_name(request.kind), subject(request), [&](auto cb) {
-    (client.*start)(request, std::move(cb), nullptr);
-  });
+  const auto [call, name] = subject(request);
+  return run_blocking<AuthResult>(
+      call, name, [&](auto cb) { (client.*start)(request, std::move(cb), nullptr); });
 }
 }  // namespace
 

@@ -244,12 +244,16 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
       // next stream opens with a new one. A failed authentication leaves the leases to expire
       // and be reported lost, as a broken stream would.
       refreshing_ = true;
-      transport_.refresh_token(stream_token_, [weak = weak_from_this()](transport::Status) {
-        if (auto k = weak.lock()) {
-          std::lock_guard keeper_lock(k->mutex_);
-          k->refreshing_ = false;
-        }
-      });
+      // The answer may come at once, on this thread, under this lock: take it on the executor.
+      transport_.refresh_token(stream_token_,
+                               [weak = weak_from_this(), executor = executor_](transport::Status) {
+                                 asio::post(executor, [weak] {
+                                   if (auto k = weak.lock()) {
+                                     std::lock_guard keeper_lock(k->mutex_);
+                                     k->refreshing_ = false;
+                                   }
+                                 });
+                               });
       return;
     }
     if (status.code != 1) transport_.stream_failed();
@@ -263,7 +267,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   std::mutex mutex_;
   bool closing_ = false;
   bool down_ = false;
-  bool refreshing_ = false;  // a new token is being fetched; no stream opens meanwhile
+  bool refreshing_ = false;   // a new token is being fetched; no stream opens meanwhile
   std::string stream_token_;  // the token the current stream carries
   std::uint64_t generation_ = 0;
   Slot current_;

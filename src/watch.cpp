@@ -385,9 +385,13 @@ void WatchHub::on_refused_create_locked(const pb::WatchResponse& r) {
     ++token_refreshes_;
     fail_stream_locked(false);
     awaiting_token_ = true;
-    transport_.refresh_token(stream_token_, [weak = weak_from_this()](transport::Status status) {
-      if (auto h = weak.lock()) h->on_token(status);
-    });
+    // The answer may come at once, on this thread, under this lock: take it on the executor.
+    transport_.refresh_token(
+        stream_token_, [weak = weak_from_this(), executor = executor_](transport::Status status) {
+          asio::post(executor, [weak, status = std::move(status)] {
+            if (auto h = weak.lock()) h->on_token(status);
+          });
+        });
     return;
   }
   auto it = by_id_.find(id);

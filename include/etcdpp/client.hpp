@@ -4,6 +4,7 @@
 // member list (cluster.hpp) and the Auth API (auth.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -11,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <asio/any_io_executor.hpp>
 
 #include "etcdpp/auth.hpp"
 #include "etcdpp/cluster.hpp"
@@ -340,13 +339,15 @@ class Client {
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_auth_enable(Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_enable), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_enable),
+                      std::forward<Token>(token));
   }
   /// @copydoc auth_disable
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_auth_disable(Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_disable), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_disable),
+                      std::forward<Token>(token));
   }
   /// @copydoc auth_status
   /// Handler signature: `void(std::error_code, AuthStatusResult)`.
@@ -362,7 +363,9 @@ class Client {
   template <class Token>
   auto async_user_add(std::string_view name, std::string_view password, bool no_password,
                       Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_add, name, password, {}, no_password), std::forward<Token>(token));
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_add, name, password, {}, no_password),
+        std::forward<Token>(token));
   }
   template <class Token>
   auto async_user_add(std::string_view name, std::string_view password, Token&& token) const {
@@ -372,7 +375,8 @@ class Client {
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_user_delete(std::string_view name, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_delete, name), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_delete, name),
+                      std::forward<Token>(token));
   }
   /// @copydoc user_get
   /// Handler signature: `void(std::error_code, UserGetResult)`.
@@ -398,31 +402,39 @@ class Client {
   template <class Token>
   auto async_user_change_password(std::string_view name, std::string_view password,
                                   Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_change_password, name, password), std::forward<Token>(token));
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_change_password, name, password),
+        std::forward<Token>(token));
   }
   /// @copydoc user_grant_role
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_user_grant_role(std::string_view user, std::string_view role, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_grant_role, user, {}, role), std::forward<Token>(token));
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_grant_role, user, {}, role),
+        std::forward<Token>(token));
   }
   /// @copydoc user_revoke_role
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_user_revoke_role(std::string_view user, std::string_view role, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_revoke_role, user, {}, role), std::forward<Token>(token));
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_revoke_role, user, {}, role),
+        std::forward<Token>(token));
   }
   /// @copydoc role_add
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_role_add(std::string_view role, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_add, role), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_add, role),
+                      std::forward<Token>(token));
   }
   /// @copydoc role_delete
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_role_delete(std::string_view role, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_delete, role), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_delete, role),
+                      std::forward<Token>(token));
   }
   /// @copydoc role_get
   /// Handler signature: `void(std::error_code, RoleGetResult)`.
@@ -448,14 +460,19 @@ class Client {
   template <class Token>
   auto async_role_grant_permission(std::string_view role, const Permission& permission,
                                    Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_grant_permission, role, {}, {}, false, permission), std::forward<Token>(token));
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_grant_permission, role,
+                                          {}, {}, false, permission),
+                      std::forward<Token>(token));
   }
   /// @copydoc role_revoke_permission
   /// Handler signature: `void(std::error_code, AuthResult)`.
   template <class Token>
   auto async_role_revoke_permission(std::string_view role, std::string_view key,
                                     std::string_view range_end, Token&& token) const {
-    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_revoke_permission, role, {}, {}, false, Permission::of_range(Permission::Type::read, key, range_end)), std::forward<Token>(token));
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::role_revoke_permission, role, {}, {}, false,
+                            Permission::of_range(Permission::Type::read, key, range_end)),
+        std::forward<Token>(token));
   }
   template <class Token>
   auto async_role_revoke_permission(std::string_view role, std::string_view key,

@@ -4,10 +4,11 @@
 // callback API, both with protobuf messages in and out and no generated service code; failover
 // between endpoints, and retries with capped exponential backoff and jitter, timed by
 // grpc::Alarm.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
-#include <grpcpp/completion_queue.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
@@ -16,15 +17,13 @@
 #include <grpcpp/support/async_unary_call.h>
 #include <grpcpp/support/client_callback.h>
 
-#include <absl/synchronization/mutex.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
-#include <optional>
 
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "transport/retry.hpp"

@@ -3,6 +3,8 @@
 // messages through this interface, and only src/transport/ knows how they travel (gRPC today).
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -10,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/message_lite.h>
 
 #include "etcdpp/client.hpp"
 #include "etcdpp/detail/async.hpp"
