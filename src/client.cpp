@@ -38,6 +38,8 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
   check(options.watch_stall_timeout >= std::chrono::milliseconds(300),
         "watch_stall_timeout must be at least 300ms");
 
+  // First, while a failure (an unreadable TLS file) can still throw with no thread started.
+  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
   if (options.executor) {
     executor_ = options.executor;
   } else {
@@ -48,7 +50,6 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
     executor_ = io_->get_executor();
     thread_ = std::thread([io = io_] { io->run(); });
   }
-  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
 }
 
 std::shared_ptr<WatchHub> ClientCore::watch_hub() {

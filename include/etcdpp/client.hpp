@@ -30,9 +30,8 @@ namespace detail {
 class ClientCore;
 }
 
-/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`, `[v6addr]:port`,
-/// `unix:///path`, `unix:path`. `https://` needs TLS, which this version does not offer yet: it
-/// is refused with Errc::invalid_endpoint.
+/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`,
+/// `https://host:port` (TLS, see TlsOptions), `[v6addr]:port`, `unix:///path`, `unix:path`.
 struct Endpoint {
   enum class Scheme { http, https, unix_socket };
   Scheme scheme = Scheme::http;
@@ -42,10 +41,32 @@ struct Endpoint {
 
   /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
   static Endpoint parse(std::string_view text);
-  /// Back to text: `host:port`, `[v6]:port` or `unix:///path`.
+  /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
 
   bool operator==(const Endpoint&) const = default;
+};
+
+/// TLS for https:// endpoints (and for every `host:port` endpoint once any field is set). The
+/// CA, the client certificate and its key may each be given as a file or as PEM text, not both.
+struct TlsOptions {
+  /// CA certificates that sign the servers' certificates. Neither: the system's CAs.
+  std::string ca_file{};
+  std::string ca_pem{};
+  /// The client's certificate and private key, for servers that require one (mutual TLS,
+  /// etcd's --client-cert-auth). Both or neither.
+  std::string cert_file{};
+  std::string cert_pem{};
+  std::string key_file{};
+  std::string key_pem{};
+  /// The name the server's certificate must carry, instead of the endpoint's host.
+  std::string server_name{};
+
+  /// Whether any field is set.
+  bool any() const noexcept {
+    return !ca_file.empty() || !ca_pem.empty() || !cert_file.empty() || !cert_pem.empty() ||
+           !key_file.empty() || !key_pem.empty() || !server_name.empty();
+  }
 };
 
 /// How a Client connects. Fill it with designated initializers:
@@ -87,6 +108,10 @@ struct ClientOptions {
   /// Against a server with auth off the calls go without a token. Empty: no authentication.
   std::string username{};
   std::string password{};
+  /// TLS for https:// endpoints. Files are read when the Client is made: one that cannot be
+  /// read throws Error (Errc::invalid_option) naming it. A server whose certificate is not
+  /// trusted, or that refuses the client's, fails calls with Errc::tls_handshake_failed.
+  TlsOptions tls{};
 };
 
 /// A handle on a connection to an etcd cluster.
