@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "etcdpp/error.hpp"
-
 #include <gtest/gtest.h>
 
 #include "detail/status.hpp"
+#include "etcdpp/error.hpp"
 #include "transport/transport.hpp"
 
 namespace etcdpp {
