@@ -363,6 +363,14 @@ void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
 void WatchHub::on_done(std::uint64_t generation, const transport::Status& status) {
   std::lock_guard lock(mutex_);
   if (generation != generation_ || closing_) return;
+  if (const auto ec = error_from_status(status.code, status.message);
+      ec == Errc::tls_handshake_failed) {
+    // The server's certificate is not trusted: no new stream would fare better. Say so.
+    for (const auto& state : watches_) {
+      std::lock_guard s(state->mutex);
+      state->end_locked(ec);
+    }
+  }
   // Any end of the stream is a failure while watches remain: resume them on a new stream. The
   // endpoint is to blame unless the stream was cancelled from here.
   fail_stream_locked(status.code != 1);

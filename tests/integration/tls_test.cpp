@@ -134,6 +134,8 @@ TEST(TlsTest, UntrustedServerCertificateFailsWithATlsErrorAtOnce) {
       << what;
   EXPECT_LT(took, 3000ms) << what;
   EXPECT_EQ(error_of([&] { client.get("k"); }, what, took), Errc::tls_handshake_failed) << what;
+  EXPECT_EQ(error_of([&] { client.watch("k"); }, what, took), Errc::tls_handshake_failed) << what;
+  EXPECT_LT(took, 3000ms) << what;
 }
 
 TEST(TlsTest, MissingClientCertificateAgainstMutualTlsFailsWithATlsError) {
