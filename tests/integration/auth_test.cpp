@@ -65,6 +65,17 @@ TEST(AuthTest, UserWithReadOnAPrefixReadsItAndIsDeniedWritingItUntilAuthIsOff) {
   EXPECT_EQ(error_of([&] { alice.put("app/x", "2"); }, &what), Errc::auth_permission_denied);
   EXPECT_NE(what.find("app/x"), std::string::npos) << what;
   EXPECT_EQ(error_of([&] { alice.get("other/x"); }), Errc::auth_permission_denied);
+  // Watches too: one on her prefix is made, one elsewhere is refused with its reason.
+  Watch allowed = alice.watch("app/", {.prefix = true});
+  EXPECT_GT(allowed.created_revision(), 0);
+  EXPECT_EQ(error_of([&] { alice.watch("other/", {.prefix = true}); }, &what),
+            Errc::auth_permission_denied)
+      << what;
+  root.put("app/y", "1");
+  const auto batch = allowed.next(5s);
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_EQ(batch->events[0].kv.key, "app/y");
   // Without credentials nothing passes any more; the admin client had none.
   EXPECT_EQ(error_of([&] { admin.get("app/x"); }), Errc::user_empty);
   EXPECT_EQ(root.get("app/x")->value, "1");
