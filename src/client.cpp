@@ -116,6 +116,8 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
         "watch_stall_timeout must be at least 300ms");
   check(options.auto_sync_interval.count() >= 0, "auto_sync_interval must not be negative");
 
+  // First, while a failure (an unreadable TLS file) can still throw with no thread started.
+  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
   if (options.executor) {
     executor_ = options.executor;
   } else {
@@ -129,7 +131,6 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
       io->run();
     });
   }
-  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
   if (options.auto_sync_interval.count() > 0) {
     syncer_ = std::make_shared<EndpointSyncer>(*transport_, executor_, options.auto_sync_interval,
                                                options.call_timeout);

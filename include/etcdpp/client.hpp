@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
-// key-value and transaction calls (kv.hpp, txn.hpp), the Maintenance API (maintenance.hpp) and
-// the Cluster API (cluster.hpp), in two faces, blocking and asynchronous.
+// key-value and transaction calls (kv.hpp, txn.hpp), the Maintenance API (maintenance.hpp), the
+// Cluster API (cluster.hpp) and the Auth API (auth.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-
+#include "etcdpp/auth.hpp"
 #include "etcdpp/cluster.hpp"
 #include "etcdpp/detail/async.hpp"
 #include "etcdpp/error.hpp"
@@ -30,9 +30,8 @@ namespace detail {
 class ClientCore;
 }
 
-/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`, `[v6addr]:port`,
-/// `unix:///path`, `unix:path`. `https://` needs TLS, which this version does not offer yet: it
-/// is refused with Errc::invalid_endpoint.
+/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`,
+/// `https://host:port` (TLS, see TlsOptions), `[v6addr]:port`, `unix:///path`, `unix:path`.
 struct Endpoint {
   enum class Scheme { http, https, unix_socket };
   Scheme scheme = Scheme::http;
@@ -42,7 +41,7 @@ struct Endpoint {
 
   /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
   static Endpoint parse(std::string_view text);
-  /// Back to text: `host:port`, `[v6]:port` or `unix:///path`.
+  /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
 
   bool operator==(const Endpoint&) const = default;
@@ -75,6 +74,28 @@ std::string_view to_string(EndpointInfo::State state) noexcept;
 /// An aligned table, one line per endpoint after a header line: endpoint, state (with the
 /// seconds until the next retry when failing), leader (yes, no, ?), streams.
 std::string to_string(const std::vector<EndpointInfo>& endpoints);
+
+/// TLS for https:// endpoints (and for every `host:port` endpoint once any field is set). The
+/// CA, the client certificate and its key may each be given as a file or as PEM text, not both.
+struct TlsOptions {
+  /// CA certificates that sign the servers' certificates. Neither: the system's CAs.
+  std::string ca_file{};
+  std::string ca_pem{};
+  /// The client's certificate and private key, for servers that require one (mutual TLS,
+  /// etcd's --client-cert-auth). Both or neither.
+  std::string cert_file{};
+  std::string cert_pem{};
+  std::string key_file{};
+  std::string key_pem{};
+  /// The name the server's certificate must carry, instead of the endpoint's host.
+  std::string server_name{};
+
+  /// Whether any field is set.
+  bool any() const noexcept {
+    return !ca_file.empty() || !ca_pem.empty() || !cert_file.empty() || !cert_pem.empty() ||
+           !key_file.empty() || !key_pem.empty() || !server_name.empty();
+  }
+};
 
 /// How a Client connects. Fill it with designated initializers:
 /// `Client client({.endpoints = {"127.0.0.1:2379"}, .call_timeout = 2s});`
@@ -112,6 +133,17 @@ struct ClientOptions {
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;
+  /// Credentials for etcd's authentication. With a username, the client authenticates
+  /// (Auth.Authenticate) before its first call, sends the token with every call, watch and
+  /// keep-alive stream, and when etcd says the token is invalid or expired, authenticates again
+  /// once and repeats the call once. Wrong credentials fail the call with Errc::auth_failed.
+  /// Against a server with auth off the calls go without a token. Empty: no authentication.
+  std::string username{};
+  std::string password{};
+  /// TLS for https:// endpoints. Files are read when the Client is made: one that cannot be
+  /// read throws Error (Errc::invalid_option) naming it. A server whose certificate is not
+  /// trusted, or that refuses the client's, fails calls with Errc::tls_handshake_failed.
+  TlsOptions tls{};
 };
 
 /// A handle on a connection to an etcd cluster.
@@ -224,6 +256,46 @@ class Client {
   /// left as it was. Give the call time for a large database (with_timeout).
   /// @see https://etcd.io/docs/v3.4/op-guide/recovery/#snapshotting-the-keyspace
   SnapshotResult snapshot(std::string_view path) const;
+  /// Turns authentication on. etcd requires a user "root" holding the role "root" first
+  /// (Errc::root_user_not_exist, Errc::root_role_not_exist). Afterwards every call needs
+  /// credentials (ClientOptions::username and password).
+  /// @see https://etcd.io/docs/v3.4/op-guide/authentication/
+  AuthResult auth_enable() const;
+  /// Turns authentication off (needs the root user's credentials while it is on).
+  AuthResult auth_disable() const;
+  /// Whether authentication is on. etcd 3.4 has no call for it: etcdpp asks the member to
+  /// authenticate an empty user name, which it refuses differently whether auth is on or off.
+  AuthStatusResult auth_status() const;
+  /// Adds a user; with `no_password` the user can only authenticate by other means (a client
+  /// certificate's common name). Errc::user_already_exists when the name is taken.
+  AuthResult user_add(std::string_view name, std::string_view password,
+                      bool no_password = false) const;
+  /// Deletes a user. Errc::user_not_found when there is no such user.
+  AuthResult user_delete(std::string_view name) const;
+  /// A user's roles. Errc::user_not_found when there is no such user.
+  UserGetResult user_get(std::string_view name) const;
+  /// The names of every user.
+  UserListResult user_list() const;
+  /// Sets a user's password. Errc::user_not_found when there is no such user.
+  AuthResult user_change_password(std::string_view name, std::string_view password) const;
+  /// Grants a role to a user (Errc::user_not_found, Errc::role_not_found).
+  AuthResult user_grant_role(std::string_view user, std::string_view role) const;
+  /// Revokes a role from a user (Errc::role_not_granted when the user does not hold it).
+  AuthResult user_revoke_role(std::string_view user, std::string_view role) const;
+  /// Adds a role. Errc::role_already_exists when the name is taken.
+  AuthResult role_add(std::string_view role) const;
+  /// Deletes a role. Errc::role_not_found when there is no such role.
+  AuthResult role_delete(std::string_view role) const;
+  /// A role's key permissions. Errc::role_not_found when there is no such role.
+  RoleGetResult role_get(std::string_view role) const;
+  /// The names of every role.
+  RoleListResult role_list() const;
+  /// Grants a role read, write or both on a key, a range or a prefix (see Permission).
+  AuthResult role_grant_permission(std::string_view role, const Permission& permission) const;
+  /// Revokes the permission of a role on exactly [key, range_end) (an empty range_end: the one
+  /// key), as it was granted. Errc::permission_not_granted when the role has no such permission.
+  AuthResult role_revoke_permission(std::string_view role, std::string_view key,
+                                    std::string_view range_end = {}) const;
 
   /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
   /// revision of the first page; only the current page is held in memory. The options choose the
@@ -503,6 +575,151 @@ class Client {
         });
   }
 
+  /// @copydoc auth_enable
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_auth_enable(Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_enable),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc auth_disable
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_auth_disable(Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_disable),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc auth_status
+  /// Handler signature: `void(std::error_code, AuthStatusResult)`.
+  template <class Token>
+  auto async_auth_status(Token&& token) const {
+    return detail::initiate<AuthStatusResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_auth_status(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_add
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_add(std::string_view name, std::string_view password, bool no_password,
+                      Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_add, name, password, {}, no_password),
+        std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_user_add(std::string_view name, std::string_view password, Token&& token) const {
+    return async_user_add(name, password, false, std::forward<Token>(token));
+  }
+  /// @copydoc user_delete
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_delete(std::string_view name, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_delete, name),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc user_get
+  /// Handler signature: `void(std::error_code, UserGetResult)`.
+  template <class Token>
+  auto async_user_get(std::string_view name, Token&& token) const {
+    return detail::initiate<UserGetResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, name = std::string(name)](auto callback, auto canceller) {
+          self.start_user_get(name, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_list
+  /// Handler signature: `void(std::error_code, UserListResult)`.
+  template <class Token>
+  auto async_user_list(Token&& token) const {
+    return detail::initiate<UserListResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_user_list(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_change_password
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_change_password(std::string_view name, std::string_view password,
+                                  Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_change_password, name, password),
+        std::forward<Token>(token));
+  }
+  /// @copydoc user_grant_role
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_grant_role(std::string_view user, std::string_view role, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_grant_role, user, {}, role),
+        std::forward<Token>(token));
+  }
+  /// @copydoc user_revoke_role
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_revoke_role(std::string_view user, std::string_view role, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_revoke_role, user, {}, role),
+        std::forward<Token>(token));
+  }
+  /// @copydoc role_add
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_add(std::string_view role, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_add, role),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_delete
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_delete(std::string_view role, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_delete, role),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_get
+  /// Handler signature: `void(std::error_code, RoleGetResult)`.
+  template <class Token>
+  auto async_role_get(std::string_view role, Token&& token) const {
+    return detail::initiate<RoleGetResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, role = std::string(role)](auto callback, auto canceller) {
+          self.start_role_get(role, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc role_list
+  /// Handler signature: `void(std::error_code, RoleListResult)`.
+  template <class Token>
+  auto async_role_list(Token&& token) const {
+    return detail::initiate<RoleListResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_role_list(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc role_grant_permission
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_grant_permission(std::string_view role, const Permission& permission,
+                                   Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_grant_permission, role,
+                                          {}, {}, false, permission),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_revoke_permission
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_revoke_permission(std::string_view role, std::string_view key,
+                                    std::string_view range_end, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::role_revoke_permission, role, {}, {}, false,
+                            Permission::of_range(Permission::Type::read, key, range_end)),
+        std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_role_revoke_permission(std::string_view role, std::string_view key,
+                                    Token&& token) const {
+    return async_role_revoke_permission(role, key, {}, std::forward<Token>(token));
+  }
+
  private:
   friend class Paginator;
   using CancellerPtr = std::shared_ptr<detail::Canceller>;
@@ -551,6 +768,24 @@ class Client {
                          CancellerPtr canceller) const;
   void start_snapshot(const std::string& path, detail::Callback<SnapshotResult> cb,
                       CancellerPtr canceller) const;
+  void start_auth(const detail::AuthRequest& request, detail::Callback<AuthResult> cb,
+                  CancellerPtr canceller) const;
+  void start_auth_status(detail::Callback<AuthStatusResult> cb, CancellerPtr canceller) const;
+  void start_user_get(const std::string& name, detail::Callback<UserGetResult> cb,
+                      CancellerPtr canceller) const;
+  void start_user_list(detail::Callback<UserListResult> cb, CancellerPtr canceller) const;
+  void start_role_get(const std::string& role, detail::Callback<RoleGetResult> cb,
+                      CancellerPtr canceller) const;
+  void start_role_list(detail::Callback<RoleListResult> cb, CancellerPtr canceller) const;
+
+  template <class Token>
+  auto async_auth(detail::AuthRequest request, Token&& token) const {
+    return detail::initiate<AuthResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, request = std::move(request)](auto callback, auto canceller) {
+          self.start_auth(request, std::move(callback), std::move(canceller));
+        });
+  }
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;

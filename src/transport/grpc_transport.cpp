@@ -15,17 +15,21 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
+#include <grpcpp/support/client_callback.h>
 #include <pthread.h>
 
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
 
@@ -49,6 +53,35 @@ double random01() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
+/// A PEM from a file or from text (ClientOptions::tls); empty when neither is set.
+std::string read_pem(const std::string& file, const std::string& pem, const char* field) {
+  const auto bad = [&](const std::string& why) {
+    throw_error(make_error_code(Errc::invalid_option),
+                std::string("ClientOptions::tls.") + field + ": " + why);
+  };
+  if (!file.empty() && !pem.empty()) bad("set the file or the PEM text, not both");
+  if (file.empty()) return pem;
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) bad("cannot read \"" + file + "\"");
+  if (text.empty()) bad("cannot read \"" + file + "\" (missing or empty)");
+  return text;
+}
+
+/// gRPC's TLS credentials from ClientOptions::tls; files are read here, once.
+std::shared_ptr<grpc::ChannelCredentials> tls_credentials(const TlsOptions& tls) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = read_pem(tls.ca_file, tls.ca_pem, "ca_file");
+  ssl.pem_cert_chain = read_pem(tls.cert_file, tls.cert_pem, "cert_file");
+  ssl.pem_private_key = read_pem(tls.key_file, tls.key_pem, "key_file");
+  if (ssl.pem_cert_chain.empty() != ssl.pem_private_key.empty()) {
+    throw_error(
+        make_error_code(Errc::invalid_option),
+        "ClientOptions::tls: a client certificate needs its key, and a key its certificate");
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 std::string grpc_target(const Endpoint& e) {
   if (e.scheme == Endpoint::Scheme::unix_socket) return "unix:" + e.path;
   return e.to_string();
@@ -57,6 +90,7 @@ std::string grpc_target(const Endpoint& e) {
 /// One endpoint's channel, and when it last proved unreachable.
 struct Channel {
   Endpoint endpoint;
+  bool tls = false;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
@@ -135,6 +169,12 @@ struct UnaryCall final : CqTag {
   std::shared_ptr<UnaryCall> retained;
   bool cancelled = false;
 
+  /// The token this call's attempts carry, whether it is Authenticate itself (which carries
+  /// none), and whether it has authenticated again already (once per call, never a loop).
+  std::string token;
+  bool authenticating = false;
+  bool reauthenticated = false;
+
   // The transport's list of calls in flight (guarded by GrpcTransport::mutex_): an intrusive
   // list, so that starting a call allocates no node and hashes nothing.
   UnaryCall* prev = nullptr;
@@ -142,6 +182,21 @@ struct UnaryCall final : CqTag {
 };
 
 class GrpcServerStream;
+
+constexpr Method kAuthenticate{"/etcdserverpb.Auth/Authenticate", true};
+
+/// The client's credentials and its current token. A token is asked for on first need, and
+/// again when etcd refuses one; calls that need it meanwhile wait in `waiters`.
+struct AuthState {
+  std::string username;
+  std::string password;
+  mutable std::mutex mutex;
+  enum class Phase { none, token, auth_off } phase = Phase::none;
+  std::string token;
+  bool busy = false;  // an Authenticate call is in flight
+  std::vector<std::function<void(Status)>> waiters;
+  std::atomic<std::uint64_t> authentications{0};
+};
 
 /// The completion queue of a transport's unary calls and the thread that drives it. That thread
 /// is gRPC's poller as well (it reads the sockets while it waits in Next), so an answer is read
@@ -157,6 +212,11 @@ class GrpcTransport final : public Transport {
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
     if (endpoints_.size() > kMaxEndpoints) endpoints_.resize(kMaxEndpoints);
+    if (!options.username.empty()) {
+      auth_ = std::make_unique<AuthState>();
+      auth_->username = options.username;
+      auth_->password = options.password;
+    }
     static std::once_flag quiet_absl;
     std::call_once(quiet_absl, [] {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
@@ -166,6 +226,9 @@ class GrpcTransport final : public Transport {
       // Abseil's debugging aid for the whole process, never the behaviour of a lock.
       absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
     });
+    for (const auto& e : endpoints_) {
+      if (uses_tls(e) && !tls_) tls_ = tls_credentials(options.tls);
+    }
     for (const auto& e : endpoints_) add_channel(e);
     poller_ = std::make_shared<Poller>();
     poller_->thread = std::thread([poller = poller_] {
@@ -190,9 +253,21 @@ class GrpcTransport final : public Transport {
 
   /// Makes the channel of endpoint `e` and publishes it after the others. Serialised by the
   /// constructor or endpoints_mutex_; readers see channels_[i] for i < count().
+  /// Whether `e` is reached over TLS: https://, or any host:port once a TLS option is set.
+  bool uses_tls(const Endpoint& e) const {
+    return e.scheme == Endpoint::Scheme::https ||
+           (e.scheme == Endpoint::Scheme::http && options_.tls.any());
+  }
+
   void add_channel(const Endpoint& e) {
     const ClientOptions& options = options_;
+    const bool tls = uses_tls(e);
+    // An endpoint learnt later (auto-sync) may be the first to need TLS.
+    if (tls && !tls_) tls_ = tls_credentials(options.tls);
     grpc::ChannelArguments args;
+    if (tls && !options.tls.server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls.server_name);
+    }
     args.SetMaxSendMessageSize(options.max_send_message_size);
     args.SetMaxReceiveMessageSize(options.max_receive_message_size);
     if (options.keepalive_time.count() > 0) {
@@ -225,8 +300,9 @@ class GrpcTransport final : public Transport {
     args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
     auto channel = std::make_unique<Channel>();
     channel->endpoint = e;
-    channel->channel =
-        grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
+    channel->tls = tls;
+    channel->channel = grpc::CreateCustomChannel(
+        grpc_target(e), tls ? tls_ : grpc::InsecureChannelCredentials(), args);
     channel->stub = std::make_unique<Stub>(channel->channel);
     const std::size_t n = count_.load(std::memory_order_relaxed);
     channels_[n] = std::move(channel);
@@ -276,7 +352,15 @@ class GrpcTransport final : public Transport {
 
   void unary(const Method& method, const Message& request, Message* response,
              const UnaryOptions& options, std::function<void(Status)> done) override {
+    start_unary(method, request, response, options, std::move(done),
+                std::string_view(method.path) == kAuthenticate.path);
+  }
+
+  void start_unary(const Method& method, const Message& request, Message* response,
+                   const UnaryOptions& options, std::function<void(Status)> done,
+                   bool authenticating) {
     auto call = std::make_shared<UnaryCall>(*this);
+    call->authenticating = authenticating;
     call->method = method.path;
     call->request = &request;
     call->response = response;
@@ -308,6 +392,10 @@ class GrpcTransport final : public Transport {
       return;
     }
     call->endpoint = call->options.endpoint ? *call->options.endpoint : choose_endpoint();
+    if (auth_ && !call->authenticating) {
+      with_token(call);
+      return;
+    }
     attempt(call);
   }
 
@@ -315,6 +403,40 @@ class GrpcTransport final : public Transport {
                             std::function<std::unique_ptr<Message>()> make_message,
                             std::shared_ptr<StreamObserver> observer,
                             const ServerStreamOptions& options) override;
+
+
+  bool has_credentials() const noexcept override { return auth_ != nullptr; }
+
+  std::string token() const override {
+    if (!auth_) return {};
+    std::lock_guard lock(auth_->mutex);
+    return auth_->token;
+  }
+
+  std::uint64_t authentications() const noexcept override {
+    return auth_ ? auth_->authentications.load() : 0;
+  }
+
+  void refresh_token(const std::string& stale, std::function<void(Status)> done) override {
+    if (!auth_) {
+      done(Status{});
+      return;
+    }
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none && auth_->token != stale) {
+      // Renewed since the caller's token was taken: use the new one.
+      lock.unlock();
+      done(Status{});
+      return;
+    }
+    auth_->phase = AuthState::Phase::none;
+    auth_->token.clear();
+    auth_->waiters.push_back(std::move(done));
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
+  }
 
   std::unique_ptr<BidiStream> open_stream(
       const Method& method, std::function<std::unique_ptr<Message>()> make_message,
@@ -410,6 +532,85 @@ class GrpcTransport final : public Transport {
   void server_stream_ending(GrpcServerStream* stream);
 
  private:
+  /// Whether an unavailability on a TLS channel is TLS refusing the connection. A server that
+  /// requires a client certificate the client lacks closes the connection just after the
+  /// handshake (TLS 1.3), which gRPC reports only as a failed read: with no client certificate
+  /// configured, that is named for what it most likely is.
+  bool tls_refused(Status& status) const {
+    if (status.message.find("Ssl handshake failed") != std::string::npos) return true;
+    const bool has_certificate = !options_.tls.cert_file.empty() || !options_.tls.cert_pem.empty();
+    if (!has_certificate &&
+        status.message.find("failed to connect to all addresses") != std::string::npos &&
+        status.message.find("Endpoint read failed") != std::string::npos) {
+      status.message =
+          "TLS handshake refused by the server (does it require a client certificate?): " +
+          status.message;
+      return true;
+    }
+    return false;
+  }
+
+  /// Starts `call` with the current token, after authenticating when there is none yet.
+  void with_token(const std::shared_ptr<UnaryCall>& call) {
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none) {
+      call->token = auth_->token;
+      lock.unlock();
+      attempt(call);
+      return;
+    }
+    auth_->waiters.push_back([this, call](Status status) { after_token(call, std::move(status)); });
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
+  }
+
+  void after_token(const std::shared_ptr<UnaryCall>& call, Status status) {
+    if (!status.ok()) {
+      // The call fails with the reason authentication did (wrong credentials, no server).
+      finish(call, std::move(status));
+      return;
+    }
+    call->token = token();
+    attempt(call);
+  }
+
+  /// One Authenticate call, on the endpoint calls use; its outcome goes to every waiter.
+  void authenticate() {
+    struct Exchange {
+      etcdserverpb::AuthenticateRequest request;
+      etcdserverpb::AuthenticateResponse response;
+    };
+    auto exchange = std::make_shared<Exchange>();
+    exchange->request.set_name(auth_->username);
+    exchange->request.set_password(auth_->password);
+    const UnaryOptions options{Clock::now() + options_.call_timeout, true, nullptr};
+    start_unary(
+        kAuthenticate, exchange->request, &exchange->response, options,
+        [this, exchange](Status status) {
+          std::vector<std::function<void(Status)>> waiters;
+          {
+            std::lock_guard lock(auth_->mutex);
+            auth_->busy = false;
+            if (status.ok()) {
+              auth_->phase = AuthState::Phase::token;
+              auth_->token = exchange->response.token();
+              auth_->authentications.fetch_add(1);
+            } else if (status.message == "etcdserver: authentication is not enabled") {
+              // As the Go client does: with auth off, calls go without a token. Should auth
+              // be turned on later, etcd's "user name is empty" brings us back here.
+              auth_->phase = AuthState::Phase::auth_off;
+              auth_->token.clear();
+              status = Status{};
+            }
+            waiters.swap(auth_->waiters);
+          }
+          for (auto& waiter : waiters) waiter(status);
+        },
+        true);
+  }
+
   static void cancel(UnaryCall& call) {
     std::lock_guard lock(call.mutex);
     call.cancelled = true;
@@ -432,6 +633,7 @@ class GrpcTransport final : public Transport {
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
         call->context->set_wait_for_ready(false);
+        if (!call->token.empty()) call->context->AddMetadata("token", call->token);
         context = &*call->context;
       }
     }
@@ -463,6 +665,21 @@ class GrpcTransport final : public Transport {
       if (call->cancelled) {
         call->last = Status{1, "cancelled"};
       }
+    }
+    if (channel.tls && call->last.code == 14 && tls_refused(call->last)) {
+      // A certificate the client does not trust, or a server that refuses the client: no
+      // retry cures it, so say so now rather than retry until the deadline.
+      finish(call, call->last);
+      return;
+    }
+    if (auth_ && !call->authenticating && !call->reauthenticated &&
+        is_token_error(call->last.message)) {
+      // The token expired or auth came on: authenticate again, once, and repeat the call once.
+      // etcd refused the call before doing anything, so repeating a write is safe.
+      call->reauthenticated = true;
+      refresh_token(call->token,
+                    [this, call](Status outcome) { after_token(call, std::move(outcome)); });
+      return;
     }
     if (call->last.code == 1 || call->options.endpoint) {
       // Cancelled, or pinned to its endpoint: no other attempt. An endpoint found down is
@@ -549,6 +766,8 @@ class GrpcTransport final : public Transport {
   void cancel_server_streams();
 
   ClientOptions options_;
+  /// TLS credentials of the endpoints that use TLS; made with the first of them.
+  std::shared_ptr<grpc::ChannelCredentials> tls_;
   static constexpr std::size_t kMaxEndpoints = 64;
   mutable std::mutex endpoints_mutex_;
   std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
@@ -566,6 +785,7 @@ class GrpcTransport final : public Transport {
   std::atomic<std::size_t> live_calls_{0};
   std::size_t streams_ = 0;
   std::atomic<bool> closing_{false};
+  std::unique_ptr<AuthState> auth_;
 };
 
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }
@@ -750,8 +970,10 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::size_t endpoint = choose_endpoint();
   last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
+  auto with_token = metadata;
+  if (std::string t = token(); !t.empty()) with_token.emplace_back("token", std::move(t));
   auto stream = std::make_shared<CqStream>(*this, endpoint, method.path, std::move(make_message),
-                                           observer, metadata);
+                                           observer, with_token);
   stream->start();
   return std::make_unique<GrpcStream>(std::move(stream));
 }
@@ -773,6 +995,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
         control_(std::make_shared<Control>()) {
     context_.set_deadline(to_system(options.deadline));
     context_.set_wait_for_ready(false);
+    if (std::string t = transport.token(); !t.empty()) context_.AddMetadata("token", std::move(t));
     control_->context = &context_;
     grpc::internal::ClientCallbackReaderFactory<Message>::Create<Message>(
         transport_.channel(endpoint).channel.get(),
@@ -879,6 +1102,12 @@ std::size_t GrpcTransport::server_stream(const Method& method, std::unique_ptr<M
 }
 
 }  // namespace
+
+bool is_token_error(std::string_view message) noexcept {
+  return message == "etcdserver: invalid auth token" ||
+         message == "etcdserver: user name is empty" ||
+         message == "etcdserver: revision of auth store is old";
+}
 
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
                                                std::vector<Endpoint> endpoints) {

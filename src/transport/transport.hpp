@@ -3,14 +3,16 @@
 // messages through this interface, and only src/transport/ knows how they travel (gRPC today).
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <google/protobuf/message_lite.h>
 
 #include "etcdpp/client.hpp"
 #include "etcdpp/detail/async.hpp"
@@ -123,7 +125,28 @@ class Transport {
   virtual std::vector<EndpointState> endpoint_states() const = 0;
   /// Records whether the member at endpoints()[endpoint] said it was the leader.
   virtual void note_leader(std::size_t endpoint, bool is_leader) = 0;
+
+  // ---- Authentication (ClientOptions::username and password) ----
+  // Unary calls get, carry and renew their token inside the transport. Streams carry the token
+  // current when they open; their owners ask for a new one when etcd refuses it (see
+  // is_token_error) and open the stream again.
+
+  /// Whether the client has credentials.
+  virtual bool has_credentials() const noexcept = 0;
+  /// The token that calls and new streams carry now; empty before the first authentication,
+  /// without credentials, or when auth is off on the server.
+  virtual std::string token() const = 0;
+  /// Authenticates again unless the token already differs from `stale` (someone else renewed
+  /// it), then calls `done` once, on a transport thread: ok, or why authentication failed
+  /// (Errc::auth_failed for wrong credentials). Without credentials, `done` gets ok at once.
+  virtual void refresh_token(const std::string& stale, std::function<void(Status)> done) = 0;
+  /// How many times the client has authenticated successfully.
+  virtual std::uint64_t authentications() const noexcept = 0;
 };
+
+/// Whether etcd refused a call for want of a valid token: an invalid or expired token, no
+/// token where auth is on, or a token older than the auth store. A new token may cure it.
+bool is_token_error(std::string_view message) noexcept;
 
 /// A transport over gRPC channels, one per endpoint.
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
