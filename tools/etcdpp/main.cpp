@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+// etcdpp: etcdctl's verbs, flags and output on etcdpp's Client, plus `etcdpp node`, which runs an
+// embedded etcd node or local cluster in the foreground. The command line is parsed here (CLI11);
+// the verbs live in *_command(s).cpp.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace etcdpp::cli {
+namespace {
+
+std::vector<std::string> split_endpoints(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"A simple command line client for etcd3, on etcdpp.", "etcdpp"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print the help of every command");
+
+  GlobalFlags flags;
+  std::string endpoints = "127.0.0.1:2379";
+  app.add_option("--endpoints", endpoints, "gRPC endpoints, comma-separated")
+      ->envname("ETCDCTL_ENDPOINTS")
+      ->capture_default_str();
+  app.add_option("--user", flags.user,
+                 "username[:password] for authentication (not supported yet)");
+  app.add_option("--password", flags.password, "password for authentication (not supported yet)");
+  app.add_option("--cacert", flags.cacert, "CA bundle of TLS-enabled servers (not supported yet)");
+  app.add_option("--cert", flags.cert, "TLS certificate of the client (not supported yet)");
+  app.add_option("--key", flags.key, "TLS key of the client (not supported yet)");
+  app.add_option("--command-timeout", flags.command_timeout, "timeout of short commands")
+      ->capture_default_str();
+  app.add_option("--dial-timeout", flags.dial_timeout, "dial timeout of client connections")
+      ->capture_default_str();
+  app.add_option("-w,--write-out", flags.write_out, "output format (simple, json, table)")
+      ->capture_default_str();
+  app.add_flag("--hex", flags.hex, "print byte strings as hex (not supported)");
+
+  // Each verb sets the action that runs once the whole line is parsed.
+  std::function<int(Context&)> action;
+  std::function<int()> plain_action;
+
+  GetArgs get;
+  auto* get_cmd = app.add_subcommand("get", "Gets the key or a range of keys");
+  get_cmd->add_option("key", get.args, "key [range_end]");
+  get_cmd->add_flag("--prefix", get.prefix, "Get keys with matching prefix");
+  get_cmd->add_flag("--from-key", get.from_key,
+                    "Get keys that are greater than or equal to the given key");
+  get_cmd->add_option("--limit", get.limit, "Maximum number of results");
+  get_cmd->add_option("--rev", get.rev, "Specify the kv revision");
+  get_cmd->add_flag("--keys-only", get.keys_only, "Get only the keys");
+  get_cmd->add_flag("--print-value-only", get.print_value_only,
+                    "Only write values when using the \"simple\" output format");
+  get_cmd->add_flag("--count-only", get.count_only, "Get only the count");
+  get_cmd->add_option("--sort-by", get.sort_by,
+                      "Sort target; CREATE, KEY, MODIFY, VALUE, or VERSION");
+  get_cmd->add_option("--order", get.order, "Order of results; ASCEND or DESCEND");
+  get_cmd->add_option("--consistency", get.consistency, "Linearizable(l) or Serializable(s)")
+      ->capture_default_str();
+  get_cmd->callback([&] { action = [&](Context& c) { return run_get(c, get); }; });
+
+  PutArgs put;
+  auto* put_cmd = app.add_subcommand("put", "Puts the given key into the store");
+  put_cmd->add_option("key", put.args, "key [value]; the value from stdin when absent");
+  put_cmd->add_option("--lease", put.lease, "lease ID (in hexadecimal) to attach to the key")
+      ->capture_default_str();
+  put_cmd->add_flag("--prev-kv", put.prev_kv,
+                    "return the previous key-value pair before modification");
+  put_cmd->add_flag("--ignore-value", put.ignore_value, "updates the key using its current value");
+  put_cmd->add_flag("--ignore-lease", put.ignore_lease, "updates the key using its current lease");
+  put_cmd->callback([&] { action = [&](Context& c) { return run_put(c, put); }; });
+
+  DelArgs del;
+  auto* del_cmd =
+      app.add_subcommand("del", "Removes the specified key or range of keys [key, range_end)");
+  del_cmd->add_option("key", del.args, "key [range_end]");
+  del_cmd->add_flag("--prefix", del.prefix, "delete keys with matching prefix");
+  del_cmd->add_flag("--from-key", del.from_key,
+                    "delete keys that are greater than or equal to the given key");
+  del_cmd->add_flag("--prev-kv", del.prev_kv, "return deleted key-value pairs");
+  del_cmd->callback([&] { action = [&](Context& c) { return run_del(c, del); }; });
+
+  bool interactive = false;
+  auto* txn_cmd = app.add_subcommand("txn", "Txn processes all the requests in one transaction");
+  txn_cmd->add_flag("-i,--interactive", interactive, "Input transaction in interactive mode");
+  txn_cmd->callback([&] { action = [&](Context& c) { return run_txn(c, interactive); }; });
+
+  std::string compact_revision;
+  bool physical = false;
+  auto* compaction_cmd = app.add_subcommand("compaction", "Compacts the event history in etcd");
+  compaction_cmd->add_option("revision", compact_revision, "revision")->required();
+  compaction_cmd->add_flag("--physical", physical,
+                           "'true' to wait for compaction to physically remove all old revisions");
+  compaction_cmd->callback(
+      [&] { action = [&](Context& c) { return run_compaction(c, compact_revision, physical); }; });
+
+  WatchArgs watch;
+  auto* watch_cmd = app.add_subcommand("watch", "Watches events stream on keys or prefixes");
+  watch_cmd->add_option("key", watch.args, "key [range_end]");
+  watch_cmd->add_flag("--prefix", watch.prefix, "Watch on a prefix if prefix is set");
+  watch_cmd->add_option("--rev", watch.rev, "Revision to start watching");
+  watch_cmd->add_flag("--prev-kv", watch.prev_kv,
+                      "get the previous key-value pair before the event happens");
+  watch_cmd->callback([&] { action = [&](Context& c) { return run_watch(c, watch); }; });
+
+  auto* lease_cmd = app.add_subcommand("lease", "Lease related commands");
+  lease_cmd->require_subcommand(1);
+  std::string lease_arg;
+  bool lease_keys = false;
+  bool lease_once = false;
+  auto* grant_cmd = lease_cmd->add_subcommand("grant", "Creates leases");
+  grant_cmd->add_option("ttl", lease_arg, "TTL in seconds")->required();
+  grant_cmd->callback([&] { action = [&](Context& c) { return run_lease_grant(c, lease_arg); }; });
+  auto* revoke_cmd = lease_cmd->add_subcommand("revoke", "Revokes leases");
+  revoke_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  revoke_cmd->callback(
+      [&] { action = [&](Context& c) { return run_lease_revoke(c, lease_arg); }; });
+  auto* ttl_cmd = lease_cmd->add_subcommand("timetolive", "Get lease information");
+  ttl_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  ttl_cmd->add_flag("--keys", lease_keys, "Get keys attached to this lease");
+  ttl_cmd->callback(
+      [&] { action = [&](Context& c) { return run_lease_timetolive(c, lease_arg, lease_keys); }; });
+  auto* list_cmd = lease_cmd->add_subcommand("list", "List all active leases");
+  list_cmd->callback([&] { action = [&](Context& c) { return run_lease_list(c); }; });
+  auto* keep_cmd = lease_cmd->add_subcommand("keep-alive", "Keeps leases alive (renew)");
+  keep_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  keep_cmd->add_flag("--once", lease_once,
+                     "Resets the keep-alive time to its original value and exits immediately");
+  keep_cmd->callback(
+      [&] { action = [&](Context& c) { return run_lease_keep_alive(c, lease_arg, lease_once); }; });
+
+  auto* member_cmd = app.add_subcommand("member", "Membership related commands");
+  member_cmd->require_subcommand(1);
+  auto* member_list_cmd = member_cmd->add_subcommand("list", "Lists all members in the cluster");
+  member_list_cmd->callback([&] { action = [&](Context& c) { return run_member_list(c); }; });
+
+  auto* endpoint_cmd = app.add_subcommand("endpoint", "Endpoint related commands");
+  endpoint_cmd->require_subcommand(1);
+  bool cluster = false;
+  endpoint_cmd->add_flag("--cluster", cluster, "use all endpoints from the cluster member list");
+  auto* status_cmd = endpoint_cmd->add_subcommand("status", "Prints out the status of endpoints");
+  status_cmd->callback(
+      [&] { action = [&](Context& c) { return run_endpoint_status(c, cluster); }; });
+  auto* health_cmd = endpoint_cmd->add_subcommand("health", "Checks the healthiness of endpoints");
+  health_cmd->callback(
+      [&] { action = [&](Context& c) { return run_endpoint_health(c, cluster); }; });
+
+  auto* version_cmd = app.add_subcommand("version", "Prints the version of etcdpp");
+  version_cmd->callback([&] {
+    plain_action = [] {
+      std::cout << "etcdpp version: " << ETCDPP_VERSION << "\nAPI version: 3.4\n";
+      return exit_success;
+    };
+  });
+
+  NodeArgs node;
+  auto* node_cmd = app.add_subcommand(
+      "node", "Runs an embedded etcd node (or a local cluster) in the foreground until Ctrl-C");
+  node_cmd->add_option("--config", node.config, "TOML file whose [etcd] table holds etcd's flags");
+  node_cmd->add_option("--cluster", node.cluster,
+                       "run a local cluster of this many members instead");
+  node_cmd->add_option("--name", node.name, "member name")->capture_default_str();
+  node_cmd->add_option("--data-dir", node.data_dir, "data directory (default: a temporary one)");
+  node_cmd
+      ->add_option("--client-port", node.client_port, "client port on 127.0.0.1 (0: any free one)")
+      ->capture_default_str();
+  node_cmd->add_option("--peer-port", node.peer_port, "peer port on 127.0.0.1 (0: any free one)")
+      ->capture_default_str();
+  node_cmd->callback([&] { plain_action = [&] { return run_node(node); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
+    return exit_error;
+  }
+
+  if (plain_action) return plain_action();
+  flags.endpoints = split_endpoints(endpoints);
+  Context ctx(std::move(flags));
+  return action(ctx);
+}
+
+}  // namespace
+}  // namespace etcdpp::cli
+
+int main(int argc, char** argv) {
+  using namespace etcdpp::cli;
+  // Before any thread starts: every thread inherits the mask, so SIGINT and SIGTERM reach only
+  // the one that waits for them (watch, lease keep-alive, node).
+  block_stop_signals();
+  try {
+    return run(argc, argv);
+  } catch (const ExitError& e) {
+    std::cout << std::flush;
+    std::cerr << "Error: " << e.message << '\n';
+    return e.code;
+  } catch (const std::exception& e) {
+    std::cout << std::flush;
+    std::cerr << "Error: " << e.what() << '\n';
+    return exit_error;
+  }
+}
