@@ -13,13 +13,19 @@ void no_table(const Context& ctx) {
   if (ctx.format() == Format::table) throw unsupported_format(Format::table);
 }
 
+// etcdctl wraps the errors of grant and revoke in a sentence; those of timetolive, list and
+// keep-alive it passes as they are, with its "bad connection" exit code.
 template <class F>
 auto lease_call(const char* what, F&& f) {
   try {
     return f();
   } catch (const std::system_error& e) {
     ExitError error = call_error(e);
-    if (what != nullptr) error.message = std::string(what) + " (" + error.message + ")";
+    if (what != nullptr) {
+      error.message = std::string(what) + " (" + error.message + ")";
+    } else {
+      error.code = exit_bad_connection;
+    }
     throw error;
   }
 }
