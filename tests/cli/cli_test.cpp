@@ -39,11 +39,12 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // JSON fields whose values differ between two runs of the same write (revisions of independent
-// writes, lease IDs, remaining TTLs) or between two moments (raft indexes, database sizes). They
-// are masked in JSON output only; every other field must be equal.
+// writes, lease IDs, remaining TTLs) or between two moments (raft indexes, database sizes, how
+// long a health check took). They are masked in JSON output only; every other field must be
+// equal.
 const std::vector<std::string> kMaskedJsonFields = {
-    "revision", "create_revision", "mod_revision",     "ID",     "id",
-    "ttl",      "raftIndex",       "raftAppliedIndex", "dbSize", "dbSizeInUse"};
+    "revision",  "create_revision",  "mod_revision", "ID",          "id",  "ttl",
+    "raftIndex", "raftAppliedIndex", "dbSize",       "dbSizeInUse", "took"};
 
 std::string etcdctl_path() {
   const char* path = std::getenv("PATH");
@@ -313,6 +314,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"member_list_json", {}, {"member", "list", "-w", "json"}},
         Case{"member_list_table", {}, {"member", "list", "-w", "table"}},
         Case{"endpoint_status_json", {}, {"endpoint", "status", "-w", "json"}, {}, true},
+        Case{"endpoint_health_json", {}, {"endpoint", "health", "-w", "json"}, {}, true},
         Case{"lease_timetolive_missing", {}, {"lease", "timetolive", "1234"}},
         Case{"lease_timetolive_missing_json", {}, {"lease", "timetolive", "1234", "-w", "json"}},
         Case{"lease_grant_bad_ttl", {}, {"lease", "grant", "ten"}},

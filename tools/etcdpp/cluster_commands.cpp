@@ -6,10 +6,7 @@
 #include "output.hpp"
 
 namespace etcdpp::cli {
-namespace {
 
-// The endpoints a per-endpoint verb reports on: those given, or with --cluster the client URLs
-// of every member.
 std::vector<std::string> endpoints_of(Context& ctx, bool cluster) {
   if (!cluster) return ctx.flags().endpoints;
   std::vector<std::string> out;
@@ -18,8 +15,6 @@ std::vector<std::string> endpoints_of(Context& ctx, bool cluster) {
   }
   return out;
 }
-
-}  // namespace
 
 int run_member_list(Context& ctx) {
   const std::vector<Member> members = call([&] { return ctx.client().member_list(); });
@@ -43,7 +38,7 @@ int run_member_list(Context& ctx) {
 }
 
 int run_endpoint_status(Context& ctx, bool cluster) {
-  std::vector<EndpointStatus> list;
+  std::vector<StatusRow> list;
   bool failed = false;
   for (const std::string& endpoint : endpoints_of(ctx, cluster)) {
     try {

@@ -75,6 +75,10 @@ int run_lease_timetolive(Context& ctx, const std::string& id, bool keys);
 int run_lease_list(Context& ctx);
 int run_lease_keep_alive(Context& ctx, const std::string& id, bool once);
 
+/// The endpoints a per-endpoint verb reports on: those given, or with `cluster` the client URLs
+/// of every member.
+std::vector<std::string> endpoints_of(Context& ctx, bool cluster);
+
 int run_member_list(Context& ctx);
 int run_endpoint_status(Context& ctx, bool cluster);
 int run_endpoint_health(Context& ctx, bool cluster);

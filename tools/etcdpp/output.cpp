@@ -299,7 +299,7 @@ std::vector<std::string> status_header() {
           "RAFT APPLIED INDEX", "ERRORS"};
 }
 
-std::vector<std::vector<std::string>> status_rows(const std::vector<EndpointStatus>& list) {
+std::vector<std::vector<std::string>> status_rows(const std::vector<StatusRow>& list) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [endpoint, s] : list) {
     rows.push_back({endpoint, hex(s.header.member_id), s.version,
@@ -312,7 +312,7 @@ std::vector<std::vector<std::string>> status_rows(const std::vector<EndpointStat
   return rows;
 }
 
-Json to_json(const std::vector<EndpointStatus>& list) {
+Json to_json(const std::vector<StatusRow>& list) {
   Json out = Json::array();
   for (const auto& [endpoint, s] : list) {
     Json status = {{"header", to_json(s.header)}};

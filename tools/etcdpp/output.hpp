@@ -53,13 +53,13 @@ std::vector<std::string> member_header();
 std::vector<std::vector<std::string>> member_rows(const std::vector<Member>& members);
 Json to_json(const ResponseHeader& h, const std::vector<Member>& members);
 
-struct EndpointStatus {
+struct StatusRow {
   std::string endpoint;
   StatusResult status;
 };
 std::vector<std::string> status_header();
-std::vector<std::vector<std::string>> status_rows(const std::vector<EndpointStatus>& list);
-Json to_json(const std::vector<EndpointStatus>& list);
+std::vector<std::vector<std::string>> status_rows(const std::vector<StatusRow>& list);
+Json to_json(const std::vector<StatusRow>& list);
 
 /// One line of compact JSON on stdout, as etcdctl prints it.
 void print_json(const Json& j);
