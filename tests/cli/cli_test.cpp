@@ -461,15 +461,26 @@ TEST(CliWatchTest, PrintsWhatEtcdctlPrintsAndStopsOnSigint) {
 TEST(CliNodeTest, RunsANodeThatServesAndStopsOnSigterm) {
   test::Subprocess node(
       {ETCDPP_CLI_BINARY, "node", "--name", "clinode", "--client-port", "0", "--peer-port", "0"});
-  const auto serving = node.wait_for_line("clinode (", 30s);
-  ASSERT_TRUE(serving.has_value()) << "etcdpp node did not start";
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(*serving, m, std::regex("serving on ([0-9.]+:[0-9]+)")))
-      << *serving;
-  const std::string endpoint = m[1].str();
-  const auto leader = node.wait_for_line("clinode (", 10s);
-  ASSERT_TRUE(leader.has_value());
-  EXPECT_NE(leader->find("is now leader"), std::string::npos) << *leader;
+  // Where it serves, and its role: the role may be announced before the node has said where it
+  // serves, so take the two lines in either order.
+  std::string endpoint;
+  bool leader = false;
+  const auto deadline = Clock::now() + 30s;
+  while ((endpoint.empty() || !leader) && Clock::now() < deadline) {
+    const auto line =
+        node.read_line(std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
+    if (!line) break;
+    std::smatch m;
+    if (std::regex_search(*line, m,
+                          std::regex("^clinode \\([0-9a-f]+\\) serving on ([0-9.]+:[0-9]+)"))) {
+      endpoint = m[1].str();
+    }
+    if (line->find("clinode (") == 0 && line->find(") is now leader (") != std::string::npos) {
+      leader = true;
+    }
+  }
+  ASSERT_FALSE(endpoint.empty()) << "etcdpp node did not say where it serves";
+  ASSERT_TRUE(leader) << "etcdpp node did not say it leads";
 
   const Outcome put = run({etcdctl_path(), "--endpoints=" + endpoint, "put", "k", "v"});
   EXPECT_EQ(put.out, "OK\n") << put.err;
