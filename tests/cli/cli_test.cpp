@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -458,44 +459,104 @@ TEST(CliWatchTest, PrintsWhatEtcdctlPrintsAndStopsOnSigint) {
   EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
-TEST(CliNodeTest, RunsANodeThatServesAndStopsOnSigterm) {
-  test::Subprocess node(
-      {ETCDPP_CLI_BINARY, "node", "--name", "clinode", "--client-port", "0", "--peer-port", "0"});
-  // Where it serves, and its role: the role may be announced before the node has said where it
-  // serves, so take the two lines in either order.
-  std::string endpoint;
-  bool leader = false;
+/// Reads the lines of `etcdpp node` until it has said where it serves and that `leaders` of its
+/// members lead; returns the endpoints it serves on.
+std::vector<std::string> wait_until_serving(test::Subprocess& node, std::size_t leaders) {
+  std::vector<std::string> endpoints;
+  std::size_t leads = 0;
+  // The roles may be announced before the node has said where it serves: either order.
   const auto deadline = Clock::now() + 30s;
-  while ((endpoint.empty() || !leader) && Clock::now() < deadline) {
+  while ((endpoints.empty() || leads < leaders) && Clock::now() < deadline) {
     const auto line =
         node.read_line(std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
     if (!line) break;
     std::smatch m;
-    if (std::regex_search(*line, m,
-                          std::regex("^clinode \\([0-9a-f]+\\) serving on ([0-9.]+:[0-9]+)"))) {
-      endpoint = m[1].str();
+    if (std::regex_search(*line, m, std::regex(" serving on ([0-9.:,]+) \\(etcd "))) {
+      std::stringstream list(m[1].str());
+      for (std::string ep; std::getline(list, ep, ',');) endpoints.push_back(ep);
     }
-    if (line->find("clinode (") == 0 && line->find(") is now leader (") != std::string::npos) {
-      leader = true;
-    }
+    if (line->find(") is now leader (") != std::string::npos) ++leads;
   }
-  ASSERT_FALSE(endpoint.empty()) << "etcdpp node did not say where it serves";
-  ASSERT_TRUE(leader) << "etcdpp node did not say it leads";
+  EXPECT_EQ(leads, leaders) << "etcdpp node did not say who leads";
+  return endpoints;
+}
+
+/// Stops `etcdpp node` with `sig` and checks that it says so and exits 0.
+void expect_stops_on(test::Subprocess& node, int sig) {
+  ASSERT_EQ(::kill(node.pid(), sig), 0);
+  EXPECT_TRUE(node.wait_for_line("stopped", 15s).has_value());
+  const auto status = node.wait(15s);
+  ASSERT_TRUE(status.has_value()) << "etcdpp node did not stop on signal " << sig;
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+TEST(CliNodeTest, RunsANodeThatServesAndStopsOnSigterm) {
+  test::Subprocess node(
+      {ETCDPP_CLI_BINARY, "node", "--name", "clinode", "--client-port", "0", "--peer-port", "0"});
+  const auto endpoints = wait_until_serving(node, 1);
+  ASSERT_EQ(endpoints.size(), 1u);
+  const std::string endpoint = endpoints[0];
+  EXPECT_TRUE(node.lines().front().starts_with("clinode (")) << node.lines().front();
 
   const Outcome put = run({etcdctl_path(), "--endpoints=" + endpoint, "put", "k", "v"});
   EXPECT_EQ(put.out, "OK\n") << put.err;
 
-  ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
-  EXPECT_TRUE(node.wait_for_line("stopped", 15s).has_value());
-  const auto status = node.wait(15s);
-  ASSERT_TRUE(status.has_value()) << "etcdpp node did not stop on SIGTERM";
-  EXPECT_TRUE(WIFEXITED(*status));
-  EXPECT_EQ(WEXITSTATUS(*status), 0);
+  expect_stops_on(node, SIGTERM);
   // Its etcd is gone with it.
   const Outcome after =
       run({ETCDPP_CLI_BINARY, "--endpoints=" + endpoint, "--command-timeout=500ms", "get", "k"});
   EXPECT_EQ(after.exit_code, 1);
   EXPECT_EQ(error_lines(after.err), "Error: context deadline exceeded\n");
+}
+
+TEST(CliNodeTest, RunsANodeFromATomlFileAndStopsOnSigint) {
+  const auto ports = test::free_ports(2);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("etcdpp-cli-node-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto config = dir / "node.toml";
+  const std::string client_url = "http://127.0.0.1:" + std::to_string(ports[0]);
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(ports[1]);
+  {
+    std::ofstream out(config);
+    out << "[etcd]\nname = \"tomlnode\"\ndata-dir = \"" << (dir / "data").string()
+        << "\"\nlisten-client-urls = \"" << client_url << "\"\nadvertise-client-urls = \""
+        << client_url << "\"\nlisten-peer-urls = \"" << peer_url
+        << "\"\ninitial-advertise-peer-urls = \"" << peer_url
+        << "\"\ninitial-cluster = \"tomlnode=" << peer_url << "\"\n";
+  }
+  {
+    test::Subprocess node({ETCDPP_CLI_BINARY, "node", "--config", config.string()});
+    const auto endpoints = wait_until_serving(node, 1);
+    ASSERT_EQ(endpoints, std::vector<std::string>{"127.0.0.1:" + std::to_string(ports[0])});
+    const Outcome members = run({etcdctl_path(), "--endpoints=" + endpoints[0], "member", "list"});
+    EXPECT_NE(members.out.find(", started, tomlnode, " + peer_url + ", " + client_url),
+              std::string::npos)
+        << members.out;
+    expect_stops_on(node, SIGINT);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliNodeTest, RunsALocalClusterAndPrintsEachMembersRole) {
+  test::Subprocess node({ETCDPP_CLI_BINARY, "node", "--cluster", "3"});
+  const auto endpoints = wait_until_serving(node, 1);
+  ASSERT_EQ(endpoints.size(), 3u);
+  // Every member says its role: one leader, two followers.
+  std::size_t followers = 0;
+  for (const auto& line : node.lines()) {
+    if (line.find(") is now follower (") != std::string::npos) ++followers;
+  }
+  for (int i = 0; i < 10 && followers < 2; ++i) {
+    const auto line = node.read_line(5s);
+    if (!line) break;
+    if (line->find(") is now follower (") != std::string::npos) ++followers;
+  }
+  EXPECT_EQ(followers, 2u);
+  const Outcome members = run({ETCDPP_CLI_BINARY, "--endpoints=" + endpoints[1], "member", "list"});
+  EXPECT_EQ(std::count(members.out.begin(), members.out.end(), '\n'), 3) << members.out;
+  expect_stops_on(node, SIGTERM);
 }
 
 TEST(CliFlagsTest, AuthAndTlsFlagsAreRefusedClearly) {
