@@ -94,7 +94,8 @@ struct NodeArgs {
 int run_node(const NodeArgs& a);
 
 /// Blocks SIGINT, SIGTERM and SIGUSR1 in this thread and in every thread started after, so that
-/// wait_for_signal() receives them: no work runs in a signal handler.
+/// wait_for_signal() receives them: no work runs in a signal handler. Call it before anything
+/// starts a thread (a Client, a Node).
 void block_stop_signals();
 /// Waits for SIGINT or SIGTERM (returns it), for wake_waiter() (returns SIGUSR1), or at most
 /// `timeout` when one is given (returns 0).

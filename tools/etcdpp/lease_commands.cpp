@@ -119,6 +119,8 @@ int run_lease_list(Context& ctx) {
 }
 
 int run_lease_keep_alive(Context& ctx, const std::string& id_text, bool once) {
+  // As in watch: before any thread starts, so that only this one receives SIGINT and SIGTERM.
+  if (!once) block_stop_signals();
   no_table(ctx);
   const LeaseId id = parse_lease_id(id_text, false);
   const auto print = [&](const LeaseKeepAliveResult& r) {

@@ -204,9 +204,6 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace etcdpp::cli;
-  // Before any thread starts: every thread inherits the mask, so SIGINT and SIGTERM reach only
-  // the one that waits for them (watch, lease keep-alive, node).
-  block_stop_signals();
   try {
     return run(argc, argv);
   } catch (const ExitError& e) {

@@ -47,6 +47,9 @@ std::string stopping(int sig) {
 }  // namespace
 
 int run_node(const NodeArgs& a) {
+  // As in watch: before any thread starts, so that only this one receives SIGINT and SIGTERM
+  // (etcd itself runs in a process group of its own, out of reach of the terminal's Ctrl-C).
+  block_stop_signals();
   Lines lines;
   std::mutex mutex;
   std::string died;

@@ -10,6 +10,10 @@
 namespace etcdpp::cli {
 
 int run_watch(Context& ctx, const WatchArgs& a) {
+  // Before the client starts its threads, which inherit the mask: SIGINT and SIGTERM then reach
+  // only this thread, which waits for them. Other verbs leave them alone, so that Ctrl-C ends a
+  // call that hangs.
+  block_stop_signals();
   if (ctx.format() == Format::table) throw unsupported_format(Format::table);
   if (a.args.empty() || a.args.size() > 2) {
     throw ExitError{exit_bad_args,
