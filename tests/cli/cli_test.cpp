@@ -320,7 +320,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"lease_timetolive_missing_json", {}, {"lease", "timetolive", "1234", "-w", "json"}},
         Case{"lease_grant_bad_ttl", {}, {"lease", "grant", "ten"}},
         Case{"lease_bad_id", {}, {"lease", "revoke", "xyz"}},
-        Case{"compaction_future", {}, {"compaction", "999999999"}}),
+        Case{"compaction_future", {}, {"compaction", "999999999"}},
+        Case{"compaction_no_revision", {}, {"compaction"}},
+        Case{"lease_grant_no_ttl", {}, {"lease", "grant"}}, Case{"watch_no_key", {}, {"watch"}}),
     [](const auto& info) { return info.param.name; });
 
 std::string replace_all(std::string text, const std::string& pattern, const std::string& with) {

@@ -66,14 +66,14 @@ int run_get(Context& ctx, const GetArgs& a);
 int run_put(Context& ctx, const PutArgs& a);
 int run_del(Context& ctx, const DelArgs& a);
 int run_txn(Context& ctx, bool interactive);
-int run_compaction(Context& ctx, const std::string& revision, bool physical);
+int run_compaction(Context& ctx, const std::vector<std::string>& args, bool physical);
 int run_watch(Context& ctx, const WatchArgs& a);
 
-int run_lease_grant(Context& ctx, const std::string& ttl);
-int run_lease_revoke(Context& ctx, const std::string& id);
-int run_lease_timetolive(Context& ctx, const std::string& id, bool keys);
+int run_lease_grant(Context& ctx, const std::vector<std::string>& args);
+int run_lease_revoke(Context& ctx, const std::vector<std::string>& args);
+int run_lease_timetolive(Context& ctx, const std::vector<std::string>& args, bool keys);
 int run_lease_list(Context& ctx);
-int run_lease_keep_alive(Context& ctx, const std::string& id, bool once);
+int run_lease_keep_alive(Context& ctx, const std::vector<std::string>& args, bool once);
 
 /// The endpoints a per-endpoint verb reports on: those given, or with `cluster` the client URLs
 /// of every member.

@@ -220,7 +220,9 @@ int run_del(Context& ctx, const DelArgs& a) {
   return exit_success;
 }
 
-int run_compaction(Context& ctx, const std::string& revision, bool physical) {
+int run_compaction(Context& ctx, const std::vector<std::string>& args, bool physical) {
+  if (args.size() != 1) throw ExitError{exit_bad_args, "compaction command needs 1 argument"};
+  const std::string& revision = args[0];
   std::string error;
   const auto rev = parse_int(revision, 10, &error);
   if (!rev) throw ExitError{exit_error, error};

@@ -32,8 +32,10 @@ auto lease_call(const char* what, F&& f) {
 
 }  // namespace
 
-int run_lease_grant(Context& ctx, const std::string& ttl_text) {
+int run_lease_grant(Context& ctx, const std::vector<std::string>& args) {
   no_table(ctx);
+  if (args.size() != 1) throw ExitError{exit_bad_args, "lease grant command needs TTL argument"};
+  const std::string& ttl_text = args[0];
   std::string error;
   const auto ttl = parse_int(ttl_text, 10, &error);
   if (!ttl) throw ExitError{exit_bad_args, "bad TTL (" + error + ")"};
@@ -53,8 +55,10 @@ int run_lease_grant(Context& ctx, const std::string& ttl_text) {
   return exit_success;
 }
 
-int run_lease_revoke(Context& ctx, const std::string& id_text) {
+int run_lease_revoke(Context& ctx, const std::vector<std::string>& args) {
   no_table(ctx);
+  if (args.size() != 1) throw ExitError{exit_bad_args, "lease revoke command needs 1 argument"};
+  const std::string& id_text = args[0];
   const LeaseId id = parse_lease_id(id_text, false);
   const LeaseRevokeResult r =
       lease_call("failed to revoke lease", [&] { return ctx.client().lease_revoke(id); });
@@ -66,8 +70,12 @@ int run_lease_revoke(Context& ctx, const std::string& id_text) {
   return exit_success;
 }
 
-int run_lease_timetolive(Context& ctx, const std::string& id_text, bool keys) {
+int run_lease_timetolive(Context& ctx, const std::vector<std::string>& args, bool keys) {
   no_table(ctx);
+  if (args.size() != 1) {
+    throw ExitError{exit_bad_args, "lease timetolive command needs lease ID as argument"};
+  }
+  const std::string& id_text = args[0];
   const LeaseId id = parse_lease_id(id_text, false);
   const LeaseTimeToLiveResult r =
       lease_call(nullptr, [&] { return ctx.client().lease_time_to_live(id, keys); });
@@ -118,10 +126,14 @@ int run_lease_list(Context& ctx) {
   return exit_success;
 }
 
-int run_lease_keep_alive(Context& ctx, const std::string& id_text, bool once) {
+int run_lease_keep_alive(Context& ctx, const std::vector<std::string>& args, bool once) {
   // As in watch: before any thread starts, so that only this one receives SIGINT and SIGTERM.
   if (!once) block_stop_signals();
   no_table(ctx);
+  if (args.size() != 1) {
+    throw ExitError{exit_bad_args, "lease keep-alive command needs lease ID as argument"};
+  }
+  const std::string& id_text = args[0];
   const LeaseId id = parse_lease_id(id_text, false);
   const auto print = [&](const LeaseKeepAliveResult& r) {
     if (ctx.format() == Format::json) {

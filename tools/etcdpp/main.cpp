@@ -99,14 +99,14 @@ int run(int argc, char** argv) {
   txn_cmd->add_flag("-i,--interactive", interactive, "Input transaction in interactive mode");
   txn_cmd->callback([&] { action = [&](Context& c) { return run_txn(c, interactive); }; });
 
-  std::string compact_revision;
+  std::vector<std::string> compact_args;
   bool physical = false;
   auto* compaction_cmd = app.add_subcommand("compaction", "Compacts the event history in etcd");
-  compaction_cmd->add_option("revision", compact_revision, "revision")->required();
+  compaction_cmd->add_option("revision", compact_args, "<revision>");
   compaction_cmd->add_flag("--physical", physical,
                            "'true' to wait for compaction to physically remove all old revisions");
   compaction_cmd->callback(
-      [&] { action = [&](Context& c) { return run_compaction(c, compact_revision, physical); }; });
+      [&] { action = [&](Context& c) { return run_compaction(c, compact_args, physical); }; });
 
   WatchArgs watch;
   auto* watch_cmd = app.add_subcommand("watch", "Watches events stream on keys or prefixes");
@@ -119,29 +119,31 @@ int run(int argc, char** argv) {
 
   auto* lease_cmd = app.add_subcommand("lease", "Lease related commands");
   lease_cmd->require_subcommand(1);
-  std::string lease_arg;
+  std::vector<std::string> lease_args;
   bool lease_keys = false;
   bool lease_once = false;
   auto* grant_cmd = lease_cmd->add_subcommand("grant", "Creates leases");
-  grant_cmd->add_option("ttl", lease_arg, "TTL in seconds")->required();
-  grant_cmd->callback([&] { action = [&](Context& c) { return run_lease_grant(c, lease_arg); }; });
+  grant_cmd->add_option("ttl", lease_args, "<ttl>: TTL in seconds");
+  grant_cmd->callback([&] { action = [&](Context& c) { return run_lease_grant(c, lease_args); }; });
   auto* revoke_cmd = lease_cmd->add_subcommand("revoke", "Revokes leases");
-  revoke_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  revoke_cmd->add_option("leaseID", lease_args, "<leaseID> in hexadecimal");
   revoke_cmd->callback(
-      [&] { action = [&](Context& c) { return run_lease_revoke(c, lease_arg); }; });
+      [&] { action = [&](Context& c) { return run_lease_revoke(c, lease_args); }; });
   auto* ttl_cmd = lease_cmd->add_subcommand("timetolive", "Get lease information");
-  ttl_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  ttl_cmd->add_option("leaseID", lease_args, "<leaseID> in hexadecimal");
   ttl_cmd->add_flag("--keys", lease_keys, "Get keys attached to this lease");
-  ttl_cmd->callback(
-      [&] { action = [&](Context& c) { return run_lease_timetolive(c, lease_arg, lease_keys); }; });
+  ttl_cmd->callback([&] {
+    action = [&](Context& c) { return run_lease_timetolive(c, lease_args, lease_keys); };
+  });
   auto* list_cmd = lease_cmd->add_subcommand("list", "List all active leases");
   list_cmd->callback([&] { action = [&](Context& c) { return run_lease_list(c); }; });
   auto* keep_cmd = lease_cmd->add_subcommand("keep-alive", "Keeps leases alive (renew)");
-  keep_cmd->add_option("leaseID", lease_arg, "lease ID in hexadecimal")->required();
+  keep_cmd->add_option("leaseID", lease_args, "<leaseID> in hexadecimal");
   keep_cmd->add_flag("--once", lease_once,
                      "Resets the keep-alive time to its original value and exits immediately");
-  keep_cmd->callback(
-      [&] { action = [&](Context& c) { return run_lease_keep_alive(c, lease_arg, lease_once); }; });
+  keep_cmd->callback([&] {
+    action = [&](Context& c) { return run_lease_keep_alive(c, lease_args, lease_once); };
+  });
 
   auto* member_cmd = app.add_subcommand("member", "Membership related commands");
   member_cmd->require_subcommand(1);
@@ -188,6 +190,24 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    // A group verb without its sub-verb (`etcdpp lease`), or no verb at all: its help, as
+    // etcdctl prints it.
+    const CLI::App* group = &app;
+    for (bool deeper = true; deeper;) {
+      deeper = false;
+      for (const CLI::App* sub : group->get_subcommands()) {
+        group = sub;
+        deeper = true;
+        break;
+      }
+    }
+    if (group->get_require_subcommand_min() > 0 && group->get_subcommands().empty()) {
+      std::cout << group->help();
+      return exit_success;
+    }
+    std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
+    return exit_error;
   } catch (const CLI::ParseError& e) {
     std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
     return exit_error;

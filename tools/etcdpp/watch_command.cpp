@@ -15,13 +15,10 @@ int run_watch(Context& ctx, const WatchArgs& a) {
   // call that hangs.
   block_stop_signals();
   if (ctx.format() == Format::table) throw unsupported_format(Format::table);
-  if (a.args.empty() || a.args.size() > 2) {
-    throw ExitError{exit_bad_args,
-                    "watch in non-interactive mode requires one or two arguments as key or "
-                    "prefix, with range end"};
-  }
+  if (a.args.empty() || a.args.size() > 2)
+    throw ExitError{exit_bad_args, "bad number of arguments"};
   if (a.prefix && a.args.size() == 2) {
-    throw ExitError{exit_bad_args, "unexpected range_end " + a.args[1]};
+    throw ExitError{exit_bad_args, "`range_end` and `--prefix` are mutually exclusive"};
   }
   WatchOptions options;
   options.prefix = a.prefix;
