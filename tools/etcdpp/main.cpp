@@ -36,17 +36,24 @@ int run(int argc, char** argv) {
   app.add_option("--endpoints", endpoints, "gRPC endpoints, comma-separated")
       ->envname("ETCDCTL_ENDPOINTS")
       ->capture_default_str();
-  app.add_option("--user", flags.user,
-                 "username[:password] for authentication (not supported yet)");
-  app.add_option("--password", flags.password, "password for authentication (not supported yet)");
-  app.add_option("--cacert", flags.cacert, "CA bundle of TLS-enabled servers (not supported yet)");
-  app.add_option("--cert", flags.cert, "TLS certificate of the client (not supported yet)");
-  app.add_option("--key", flags.key, "TLS key of the client (not supported yet)");
+  app.add_option("--user", flags.user, "username[:password] for authentication (not supported yet)")
+      ->envname("ETCDCTL_USER");
+  app.add_option("--password", flags.password, "password for authentication (not supported yet)")
+      ->envname("ETCDCTL_PASSWORD");
+  app.add_option("--cacert", flags.cacert, "CA bundle of TLS-enabled servers (not supported yet)")
+      ->envname("ETCDCTL_CACERT");
+  app.add_option("--cert", flags.cert, "TLS certificate of the client (not supported yet)")
+      ->envname("ETCDCTL_CERT");
+  app.add_option("--key", flags.key, "TLS key of the client (not supported yet)")
+      ->envname("ETCDCTL_KEY");
   app.add_option("--command-timeout", flags.command_timeout, "timeout of short commands")
+      ->envname("ETCDCTL_COMMAND_TIMEOUT")
       ->capture_default_str();
   app.add_option("--dial-timeout", flags.dial_timeout, "dial timeout of client connections")
+      ->envname("ETCDCTL_DIAL_TIMEOUT")
       ->capture_default_str();
   app.add_option("-w,--write-out", flags.write_out, "output format (simple, json, table)")
+      ->envname("ETCDCTL_WRITE_OUT")
       ->capture_default_str();
   app.add_flag("--hex", flags.hex, "print byte strings as hex (not supported)");
 
