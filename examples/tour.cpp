@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // A tour of etcdpp: start an embedded three-member etcd cluster and watch its members' role
 // callbacks, then key-value calls and transactions on it, in the blocking face and in a
-// coroutine; then kill the leader and see another member take over.
+// coroutine, a lease kept alive and a watch; then kill the leader and see another member take
+// over while the lease lives and the watch misses nothing.
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <etcdpp/etcdpp.hpp>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace {
 
@@ -54,6 +57,9 @@ struct Leadership {
 }  // namespace
 
 int main() try {
+  using etcdpp::Compare;
+  using etcdpp::Op;
+  using etcdpp::Txn;
   using etcdpp::embedded::RoleChange;
   Leadership leadership;
   const auto started = std::chrono::steady_clock::now();
@@ -99,15 +105,13 @@ int main() try {
     say("get tour/missing: no such key (std::nullopt, not an error)");
 
   // Txn: compare-and-swap, written as etcd's documentation writes it.
-  using etcdpp::Compare;
-  using etcdpp::Op;
-  const auto cas = client.txn(etcdpp::Txn{}
+  const auto cas = client.txn(Txn{}
                                   .if_(Compare::value("tour/config/mode") == "blue")
                                   .then(Op::put("tour/config/mode", "green"))
                                   .else_(Op::get("tour/config/mode")));
   say(std::string("txn if mode == blue then mode = green: ") +
       (cas.succeeded ? "swapped" : "not swapped"));
-  const auto again = client.txn(etcdpp::Txn{}
+  const auto again = client.txn(Txn{}
                                     .if_(Compare::value("tour/config/mode") == "blue")
                                     .then(Op::put("tour/config/mode", "red"))
                                     .else_(Op::get("tour/config/mode")));
@@ -115,9 +119,8 @@ int main() try {
       ", mode is " + again.responses.at(0).get().kvs.at(0).value);
 
   // Create-if-absent: a key's create revision is 0 while it does not exist.
-  const auto create = client.txn(etcdpp::Txn{}
-                                     .if_(Compare::create_revision("tour/leader") == 0)
-                                     .then(Op::put("tour/leader", "me")));
+  const auto create = client.txn(
+      Txn{}.if_(Compare::create_revision("tour/leader") == 0).then(Op::put("tour/leader", "me")));
   say(std::string("create tour/leader if absent: ") + (create.succeeded ? "created" : "taken"));
 
   // Bad input gets a clear error naming the call and the key.
@@ -143,18 +146,82 @@ int main() try {
   });
   io.run();
 
-  // Failover: the leader crashes; the others elect one of them, whose on_leader fires.
+  // A lease kept alive by the client: the key lives as long as this program does.
+  const auto lease = client.lease_grant(5);
+  client.put("tour/alive/worker-1", "busy", {.lease = lease.id});
+  etcdpp::KeepAlive keep_alive = client.keep_alive(lease.id);
+  say("lease " + std::to_string(static_cast<std::int64_t>(lease.id)) + " (TTL " +
+      std::to_string(lease.ttl) + " s) holds tour/alive/worker-1; the client renews it");
+
+  // A watch on a prefix: every event is delivered once, in order, across failovers.
+  std::mutex seen_mutex;
+  std::condition_variable seen_changed;
+  std::int64_t seen = 0, last_revision = 0;
+  bool in_order = true;
+  etcdpp::Watch watch = client.watch("tour/events/", {.prefix = true},
+                                     [&](std::error_code ec, etcdpp::WatchBatch batch) {
+                                       if (ec)
+                                         return say(std::string("watch ended: ") + ec.message());
+                                       std::lock_guard lock(seen_mutex);
+                                       for (const auto& e : batch.events) {
+                                         if (e.kv.mod_revision <= last_revision) in_order = false;
+                                         last_revision = e.kv.mod_revision;
+                                         ++seen;
+                                       }
+                                       seen_changed.notify_all();
+                                     });
+  say("watching tour/events/ from revision " + std::to_string(watch.created_revision() + 1));
+
+  // Failover: the leader crashes; the others elect one of them, whose on_leader fires. Writes
+  // go on meanwhile. A write caught in the crash may fail without saying whether it was
+  // applied (Errc::timeout_due_to_leader_fail, a transient error): it is written as a
+  // create-if-absent txn, which is safe to send again.
   const auto& old = cluster.node(leader);
+  constexpr int kEvents = 200;
+  std::atomic<int> written = 0;
+  std::thread writer([&] {
+    for (int i = 0; i < kEvents; ++i) {
+      const std::string key = "tour/events/" + std::to_string(1000 + i);
+      for (int attempt = 1;; ++attempt) {
+        try {
+          client.txn(Txn{}.if_(Compare::create_revision(key) == 0).then(Op::put(key, "e")));
+          break;
+        } catch (const etcdpp::Error& e) {
+          if (!etcdpp::is_transient(e.code()) || attempt == 20) throw;
+          say("  put " + key + ": " + e.code().message() + "; again");
+        }
+      }
+      ++written;
+    }
+  });
+  while (written < kEvents / 4) std::this_thread::sleep_for(1ms);
   say("[" + at() + "] killing the leader " + old.name() + " (SIGKILL to pid " +
       std::to_string(old.pid()) + ")");
   cluster.kill(leader);
   if (!leadership.wait_for_other(leader, 10s)) throw std::runtime_error("no new leader");
+  writer.join();
+  {
+    std::unique_lock lock(seen_mutex);
+    if (!seen_changed.wait_for(lock, 10s, [&] { return seen == kEvents; })) {
+      throw std::runtime_error("the watch saw " + std::to_string(seen) + " of " +
+                               std::to_string(kEvents) + " events");
+    }
+    say("the watch saw all " + std::to_string(seen) + " puts made across the failover, " +
+        (in_order ? "in revision order, each once" : "OUT OF ORDER"));
+  }
+  say(std::string("the lease is ") + (keep_alive.alive() ? "alive" : "lost") +
+      ", tour/alive/worker-1 is " + (client.get("tour/alive/worker-1") ? "there" : "gone"));
   client.put("tour/config/mode", "after-failover");
   say("the cluster still serves: mode is " + client.get("tour/config/mode")->value);
   say("[" + at() + "] restarting " + old.name() + " on its data dir: it rejoins as follower");
   cluster.restart(leader);
   say(old.name() + " reads mode = " + cluster.node(leader).client().get("tour/config/mode")->value);
 
+  watch.cancel();
+  keep_alive.stop();
+  client.lease_revoke(lease.id);
+  say("lease revoked: tour/alive/worker-1 is " +
+      std::string(client.get("tour/alive/worker-1") ? "still there" : "gone with it"));
   const auto removed = client.delete_range("tour/", {.prefix = true});
   say("deleted " + std::to_string(removed.deleted) + " keys under tour/");
   say("done; the cluster stops as main returns");

@@ -3,6 +3,8 @@
 // asynchronous core. The blocking face waits for that same core.
 #include "etcdpp/client.hpp"
 
+#include <pthread.h>
+
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <thread>
@@ -46,7 +48,10 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
     io_ = std::make_shared<asio::io_context>(1);
     work_.emplace(io_->get_executor());
     executor_ = io_->get_executor();
-    thread_ = std::thread([io = io_] { io->run(); });
+    thread_ = std::thread([io = io_] {
+      ::pthread_setname_np(::pthread_self(), "etcdpp-exec");
+      io->run();
+    });
   }
   transport_ = transport::make_grpc_transport(options, std::move(endpoints));
 }

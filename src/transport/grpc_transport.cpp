@@ -1,30 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// The gRPC transport: one channel per endpoint; unary calls on a completion queue of its own,
-// driven by one thread that is also gRPC's poller (docs/adr/0004), and streams on gRPC's
-// callback API, both with protobuf messages in and out and no generated service code; failover
-// between endpoints, and retries with capped exponential backoff and jitter, timed by
-// grpc::Alarm.
+// The gRPC transport: one channel per endpoint; unary calls and streams on a completion queue
+// of its own, driven by one thread that is also gRPC's poller (docs/adr/0004), with protobuf
+// messages in and out and no generated service code; failover between endpoints, and retries
+// with capped exponential backoff and jitter, timed by grpc::Alarm.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
-#include <grpcpp/completion_queue.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
-#include <grpcpp/support/client_callback.h>
-
-#include <absl/synchronization/mutex.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
-#include <optional>
 
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
@@ -80,6 +79,14 @@ struct Channel {
 
 class GrpcTransport;
 
+/// What the transport's completion queue returns: each tag knows what to do with its outcome.
+struct CqTag {
+  virtual void complete(bool ok) = 0;
+
+ protected:
+  ~CqTag() = default;
+};
+
 /// Counts a call as alive from its creation until the very end of its destruction.
 struct Liveness {
   explicit Liveness(GrpcTransport& t);
@@ -92,8 +99,10 @@ struct Liveness {
 /// One unary call, across its attempts. Owned by shared_ptr: the gRPC callback holds it while an
 /// attempt is in flight, `retained` while it waits to retry, and the canceller's action holds it
 /// weakly.
-struct UnaryCall {
+struct UnaryCall final : CqTag {
   explicit UnaryCall(GrpcTransport& t) : live(t) {}
+  /// Finish's tag: comes back once per attempt, `ok` always true; the status says how.
+  void complete(bool ok) override;
   // First member, so destroyed last: after the ClientContext, which holds a reference to the
   // channel (see GrpcTransport::~GrpcTransport).
   Liveness live;
@@ -126,8 +135,6 @@ struct UnaryCall {
   UnaryCall* prev = nullptr;
   UnaryCall* next = nullptr;
 };
-
-class GrpcStream;
 
 /// The completion queue of a transport's unary calls and the thread that drives it. That thread
 /// is gRPC's poller as well (it reads the sockets while it waits in Next), so an answer is read
@@ -191,15 +198,11 @@ class GrpcTransport final : public Transport {
       channels_.push_back(std::move(channel));
     }
     poller_ = std::make_shared<Poller>();
-    poller_->thread = std::thread([this, poller = poller_] {
+    poller_->thread = std::thread([poller = poller_] {
+      ::pthread_setname_np(::pthread_self(), "etcdpp-poller");
       void* tag = nullptr;
       bool ok = false;
-      while (poller->cq.Next(&tag, &ok)) {
-        // Finish's tag comes back once per attempt, `ok` always true; the status says how.
-        auto* call = static_cast<UnaryCall*>(tag);
-        std::shared_ptr<UnaryCall> held = std::move(call->in_flight);
-        on_attempt_done(held, held->status);
-      }
+      while (poller->cq.Next(&tag, &ok)) static_cast<CqTag*>(tag)->complete(ok);
     });
   }
 
@@ -227,6 +230,11 @@ class GrpcTransport final : public Transport {
       poller_->thread.join();
     }
   }
+
+  /// True on the thread that drives the completion queue (and runs every completion).
+  bool on_poller_thread() const { return poller_->thread.get_id() == std::this_thread::get_id(); }
+  grpc::CompletionQueue& queue() { return poller_->cq; }
+  Channel& channel(std::size_t endpoint) { return *channels_[endpoint]; }
 
   void call_created() { live_calls_.fetch_add(1); }
   void call_destroyed() {
@@ -310,7 +318,9 @@ class GrpcTransport final : public Transport {
     }
     return best;
   }
-  Stub& stub(std::size_t endpoint) { return *channels_[endpoint]->stub; }
+  void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
+    attempt_done(call, status);
+  }
 
  private:
   static void cancel(UnaryCall& call) {
@@ -353,7 +363,7 @@ class GrpcTransport final : public Transport {
     call->reader->Finish(call->response, &call->status, call.get());
   }
 
-  void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
+  void attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
     auto& channel = *channels_[call->endpoint];
     if (status.ok()) {
       channel.failing_until.store(0, std::memory_order_relaxed);
@@ -371,8 +381,7 @@ class GrpcTransport final : public Transport {
       finish(call, call->last);
       return;
     }
-    const Verdict verdict =
-        classify(call->last.code, call->last.message, call->options.idempotent);
+    const Verdict verdict = classify(call->last.code, call->last.message, call->options.idempotent);
     if (verdict == Verdict::fail) {
       finish(call, call->last);
       return;
@@ -386,9 +395,8 @@ class GrpcTransport final : public Transport {
       current_.compare_exchange_strong(expected, (call->endpoint + 1) % n);
       const std::size_t next = choose_endpoint();
       // Another endpoint that has not failed lately is worth trying at once.
-      immediately = next != call->endpoint &&
-                    channels_[next]->failing_until.load(std::memory_order_relaxed) <=
-                        to_ns(Clock::now());
+      immediately = next != call->endpoint && channels_[next]->failing_until.load(
+                                                  std::memory_order_relaxed) <= to_ns(Clock::now());
       call->endpoint = next;
     } else if (n > 1) {
       call->endpoint = (call->endpoint + 1) % n;
@@ -397,8 +405,8 @@ class GrpcTransport final : public Transport {
       attempt(call);
       return;
     }
-    const auto wait = backoff(call->attempt, options_.retry_backoff_base,
-                              options_.retry_backoff_max, random01());
+    const auto wait =
+        backoff(call->attempt, options_.retry_backoff_base, options_.retry_backoff_max, random01());
     if (Clock::now() + wait >= call->options.deadline) {
       // No time left for another try: report the real failure, not a deadline.
       finish(call, call->last);
@@ -463,91 +471,177 @@ class GrpcTransport final : public Transport {
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }
 Liveness::~Liveness() { transport.call_destroyed(); }
 
-/// A bidirectional stream on gRPC's callback reactor. Writes are queued and sent one at a time,
-/// as the reactor requires.
-class GrpcStream final : public BidiStream, public grpc::ClientBidiReactor<Message, Message> {
+void UnaryCall::complete(bool) {
+  std::shared_ptr<UnaryCall> held = std::move(in_flight);
+  live.transport.on_attempt_done(held, held->status);
+}
+
+/// A bidirectional stream on the transport's completion queue: its reads complete on the poller
+/// thread that read them from the socket, with no hand-off to another gRPC thread. One read is
+/// outstanding at a time, and one write; further writes wait in a queue. The stream owns
+/// itself while any operation is outstanding, so that a handle destroyed on the poller thread
+/// (which cannot wait for its own completions) lets it finish alone.
+class CqStream final : public std::enable_shared_from_this<CqStream> {
  public:
-  GrpcStream(GrpcTransport& transport, std::size_t endpoint, const std::string& method,
-             std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer,
-             const std::vector<std::pair<std::string, std::string>>& metadata)
-      : transport_(transport), observer_(observer), incoming_(make_message()) {
-    transport_.stream_started();
+  CqStream(GrpcTransport& transport, std::size_t endpoint, const char* method,
+           std::function<std::unique_ptr<Message>()> make_message, StreamObserver* observer,
+           const std::vector<std::pair<std::string, std::string>>& metadata)
+      : transport_(transport),
+        endpoint_(endpoint),
+        method_(method),
+        observer_(observer),
+        incoming_(make_message()) {
     for (const auto& [key, value] : metadata) context_.AddMetadata(key, value);
-    transport_.stub(endpoint).PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(),
-                                                       this);
-    // gRPC frees the call's internals as soon as nothing is outstanding, before OnDone; a write
-    // from outside a reaction could then touch freed memory. The hold keeps the call until the
-    // read side has ended (OnReadDone(false)), after which write() sends nothing.
-    AddHold();
-    StartRead(incoming_.get());
-    StartCall();
   }
 
-  ~GrpcStream() override {
+  void start() {
+    transport_.stream_started();
+    self_ = shared_from_this();
+    std::lock_guard lock(mutex_);
+    const grpc::internal::RpcMethod method(method_, grpc::internal::RpcMethod::BIDI_STREAMING);
+    stream_.reset(grpc::internal::ClientAsyncReaderWriterFactory<Message, Message>::Create(
+        transport_.channel(endpoint_).channel.get(), &transport_.queue(), method, &context_,
+        /*start=*/true, &started_));
+  }
+
+  void write(std::unique_ptr<Message> message) {
+    std::lock_guard lock(mutex_);
+    if (read_over_) return;
+    queue_.push_back(std::move(message));
+    if (running_ && !writing_) write_next_locked();
+  }
+
+  void cancel() { context_.TryCancel(); }
+
+  /// Cancels and waits until the observer has seen on_done; on the poller thread, where that
+  /// cannot happen while it waits, stops calling the observer instead.
+  void close() {
     context_.TryCancel();
     std::unique_lock lock(mutex_);
-    finished_cv_.wait(lock, [&] { return finished_; });
-  }
-
-  void write(std::unique_ptr<Message> message) override {
-    std::lock_guard lock(mutex_);
-    if (released_) return;
-    queue_.push_back(std::move(message));
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(queue_.front().get());
-    }
-  }
-
-  void cancel() override { context_.TryCancel(); }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      // The stream is over; OnDone tells how, once the hold is gone.
-      std::lock_guard lock(mutex_);
-      released_ = true;
-      RemoveHold();
+    if (transport_.on_poller_thread()) {
+      observer_ = nullptr;
       return;
     }
-    observer_->on_message(*incoming_);
-    incoming_->Clear();
-    StartRead(incoming_.get());
+    done_cv_.wait(lock, [&] { return done_; });
   }
 
-  void OnWriteDone(bool ok) override {
+ private:
+  struct Op final : CqTag {
+    Op(CqStream& s, void (CqStream::*f)(bool)) : stream(s), fn(f) {}
+    void complete(bool ok) override { (stream.*fn)(ok); }
+    CqStream& stream;
+    void (CqStream::*fn)(bool);
+  };
+
+  void on_started(bool ok) {
     std::lock_guard lock(mutex_);
-    queue_.pop_front();
-    if (ok && !queue_.empty()) {
-      StartWrite(queue_.front().get());
-    } else {
-      writing_ = false;
+    if (!ok) {
+      finish_locked();
+      return;
     }
+    running_ = true;
+    stream_->Read(incoming_.get(), &read_);
+    if (!queue_.empty() && !writing_) write_next_locked();
   }
 
-  void OnDone(const grpc::Status& status) override {
-    observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
-    // Once finished_ is seen, the destructor may free this object: touch no member after it.
+  void on_read(bool ok) {
+    if (!ok) {
+      std::lock_guard lock(mutex_);
+      finish_locked();
+      return;
+    }
+    // The observer is only cleared on this thread (close), so no lock is needed to read it.
+    if (observer_ != nullptr) observer_->on_message(*incoming_);
+    incoming_->Clear();
+    std::lock_guard lock(mutex_);
+    stream_->Read(incoming_.get(), &read_);
+  }
+
+  void on_written(bool ok) {
+    std::unique_lock lock(mutex_);
+    writing_ = false;
+    queue_.pop_front();
+    if (ok && !read_over_ && !queue_.empty()) {
+      write_next_locked();
+      return;
+    }
+    maybe_done(lock);
+  }
+
+  void on_finished(bool) {
+    std::unique_lock lock(mutex_);
+    finished_ = true;
+    maybe_done(lock);
+  }
+
+  void write_next_locked() {
+    writing_ = true;
+    stream_->Write(*queue_.front(), &written_);
+  }
+
+  /// The read side is over (or the call never started): ask for the status.
+  void finish_locked() {
+    read_over_ = true;
+    stream_->Finish(&status_, &finished_op_);
+  }
+
+  /// Once the status is in and no write is outstanding, nothing more comes back: tell the
+  /// observer, and let go of this stream.
+  void maybe_done(std::unique_lock<std::mutex>& lock) {
+    if (!finished_ || writing_ || done_) return;
+    queue_.clear();
+    StreamObserver* observer = observer_;
+    lock.unlock();
+    if (observer != nullptr) {
+      observer->on_done(Status{static_cast<int>(status_.error_code()), status_.error_message()});
+    }
     GrpcTransport& transport = transport_;
     {
-      std::lock_guard lock(mutex_);
-      finished_ = true;
-      queue_.clear();
-      finished_cv_.notify_all();
+      auto self = std::move(self_);  // may be the last reference: no member is touched after
+      lock.lock();
+      done_ = true;
+      done_cv_.notify_all();
+      lock.unlock();
     }
     transport.stream_ended();
   }
 
- private:
   GrpcTransport& transport_;
+  std::size_t endpoint_;
+  const char* method_;
   StreamObserver* observer_;
+  // Before stream_, so destroyed after it: the stream lives in the call's arena.
   grpc::ClientContext context_;
   std::unique_ptr<Message> incoming_;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<Message, Message>> stream_;
+  grpc::Status status_;
+  Op started_{*this, &CqStream::on_started};
+  Op read_{*this, &CqStream::on_read};
+  Op written_{*this, &CqStream::on_written};
+  Op finished_op_{*this, &CqStream::on_finished};
+  std::shared_ptr<CqStream> self_;  // while operations are outstanding
+
   std::mutex mutex_;
-  std::condition_variable finished_cv_;
+  std::condition_variable done_cv_;
   std::deque<std::unique_ptr<Message>> queue_;
-  bool writing_ = false;
-  bool released_ = false;  // the hold is gone: no more writes
-  bool finished_ = false;
+  bool running_ = false;    // the call has started: reads and writes may go
+  bool writing_ = false;    // a write is outstanding
+  bool read_over_ = false;  // reads have ended: no more writes
+  bool finished_ = false;   // Finish's status is in
+  bool done_ = false;       // on_done has been called
+};
+
+/// The handle the transport's users hold: destroying it cancels the stream and waits for the
+/// observer's on_done.
+class GrpcStream final : public BidiStream {
+ public:
+  explicit GrpcStream(std::shared_ptr<CqStream> stream) : stream_(std::move(stream)) {}
+  ~GrpcStream() override { stream_->close(); }
+  void write(std::unique_ptr<Message> message) override { stream_->write(std::move(message)); }
+  void cancel() override { stream_->cancel(); }
+
+ private:
+  std::shared_ptr<CqStream> stream_;
 };
 
 std::unique_ptr<BidiStream> GrpcTransport::open_stream(
@@ -555,8 +649,10 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::size_t endpoint = choose_endpoint();
   last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
-  return std::make_unique<GrpcStream>(*this, endpoint, method.path, std::move(make_message),
-                                      observer, metadata);
+  auto stream = std::make_shared<CqStream>(*this, endpoint, method.path, std::move(make_message),
+                                           observer, metadata);
+  stream->start();
+  return std::make_unique<GrpcStream>(std::move(stream));
 }
 
 }  // namespace

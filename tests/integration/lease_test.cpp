@@ -98,10 +98,10 @@ TEST(LeaseTest, RevokedElsewhereIsReportedLostAsRevoked) {
   std::atomic<int> calls{0};
   std::atomic<int> reason{-1};
   KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId id, LeaseLoss why) {
-                                                    EXPECT_EQ(id, lease.id);
-                                                    reason = static_cast<int>(why);
-                                                    ++calls;
-                                                  }});
+                                         EXPECT_EQ(id, lease.id);
+                                         reason = static_cast<int>(why);
+                                         ++calls;
+                                       }});
   other.lease_revoke(lease.id);
   ASSERT_TRUE(test::wait_until([&] { return calls == 1; }, 5s));
   EXPECT_EQ(reason, static_cast<int>(LeaseLoss::revoked));
@@ -114,7 +114,8 @@ TEST(LeaseTest, PausedServerLongerThanTheTtlIsReportedLostByTheDeadline) {
   Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 5s});
   const auto lease = client.lease_grant(2);
   std::atomic<bool> lost{false};
-  KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
+  KeepAlive keeper =
+      client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
   // A fresh renewal just before the pause: the deadline counts from it.
   client.lease_keep_alive_once(lease.id);
   const auto paused_at = std::chrono::steady_clock::now();
@@ -132,9 +133,7 @@ TEST(LeaseTest, DroppingTheKeepAliveStopsRenewalsAndCanRevoke) {
   TestPrefix p(client);
   const auto lease = client.lease_grant(30);
   client.put(p("k"), "v", {.lease = lease.id});
-  {
-    KeepAlive keeper = client.keep_alive(lease.id, {.revoke_on_destroy = true});
-  }
+  { KeepAlive keeper = client.keep_alive(lease.id, {.revoke_on_destroy = true}); }
   EXPECT_FALSE(client.get(p("k")));
   EXPECT_THROW(client.keep_alive(lease.id), Error);
 }
@@ -145,9 +144,14 @@ TEST(LeaseTest, AHundredKeptAliveLeasesShareOneStreamAndAddNoThread) {
   for (int i = 0; i < 100; ++i) ids.push_back(client.lease_grant(10).id);
   std::vector<KeepAlive> keepers;
   keepers.push_back(client.keep_alive(ids[0]));
+  const auto before = test::thread_names();
   const int threads = test::thread_count();
-  for (int i = 1; i < 100; ++i) keepers.push_back(client.keep_alive(ids[static_cast<std::size_t>(i)]));
-  EXPECT_EQ(test::thread_count(), threads);
+  for (int i = 1; i < 100; ++i)
+    keepers.push_back(client.keep_alive(ids[static_cast<std::size_t>(i)]));
+  const auto after = test::thread_names();
+  EXPECT_EQ(test::etcdpp_threads(after), test::etcdpp_threads(before)) << test::to_string(after);
+  EXPECT_LE(test::thread_count(), threads + test::kGrpcPoolSlack)
+      << "before: " << test::to_string(before) << "\nafter: " << test::to_string(after);
   for (const auto& k : keepers) EXPECT_TRUE(k.alive());
   keepers.clear();
   for (const auto id : ids) client.lease_revoke(id);

@@ -47,6 +47,32 @@ int thread_count() {
   return -1;
 }
 
+std::map<std::string, int> thread_names() {
+  std::map<std::string, int> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) ++names[name];
+  }
+  return names;
+}
+
+std::string to_string(const std::map<std::string, int>& names) {
+  std::string out;
+  for (const auto& [name, n] : names) {
+    out += (out.empty() ? "" : ", ") + name + (n > 1 ? " x" + std::to_string(n) : "");
+  }
+  return out;
+}
+
+int etcdpp_threads(const std::map<std::string, int>& names) {
+  int n = 0;
+  for (const auto& [name, count] : names) {
+    if (name.rfind("etcdpp-", 0) == 0) n += count;
+  }
+  return n;
+}
+
 namespace {
 
 // The state letter of /proc/<pid>/task/<tid>/stat: after the ")" that ends the command name.
@@ -162,9 +188,9 @@ std::size_t RoleRecorder::count(embedded::Role role, std::optional<std::size_t> 
   return n;
 }
 
-std::optional<RoleRecorder::Event> RoleRecorder::first(
-    embedded::Role role, std::chrono::steady_clock::time_point since,
-    std::optional<std::size_t> not_index) const {
+std::optional<RoleRecorder::Event> RoleRecorder::first(embedded::Role role,
+                                                       std::chrono::steady_clock::time_point since,
+                                                       std::optional<std::size_t> not_index) const {
   std::lock_guard lock(mutex_);
   for (const auto& e : events_) {
     if (e.role == role && e.at >= since && (!not_index || e.index != *not_index)) return e;

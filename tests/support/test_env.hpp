@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -53,6 +54,16 @@ bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
 
 /// The number of threads of this process (from /proc/self/status).
 int thread_count();
+/// This process's threads by name (/proc/self/task/*/comm), and how many bear each name.
+std::map<std::string, int> thread_names();
+std::string to_string(const std::map<std::string, int>& names);
+/// How many of `names` are etcdpp's own threads ("etcdpp-..."), as opposed to gRPC's.
+int etcdpp_threads(const std::map<std::string, int>& names);
+
+/// gRPC's timer manager starts a thread of its own when its timer threads are all busy (on a
+/// loaded machine, or under a sanitizer) and lets it go later: the threads that may come and go
+/// whatever etcdpp does. A thread per call, watch or lease would add hundreds.
+inline constexpr int kGrpcPoolSlack = 2;
 
 /// Sends SIGSTOP to `pid` and waits until every thread of it is stopped: kill() returns before
 /// the signal has taken effect everywhere.
