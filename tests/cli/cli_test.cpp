@@ -284,6 +284,7 @@ INSTANTIATE_TEST_SUITE_P(
              {{"k", "first"}, {"k", "second"}},
              {"get", "{p}k", "--rev={rev}", "-w", "json"}},
         Case{"get_json", kThree, {"get", "--prefix", "{p}", "-w", "json"}},
+        Case{"get_hex", kThree, {"get", "--prefix", "{p}", "--hex"}},
         Case{"get_serializable", kThree, {"get", "--consistency=s", "{p}a"}},
         Case{"get_future_rev", kThree, {"get", "{p}a", "--rev=999999999"}},
         Case{"get_no_key", {}, {"get"}},

@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "output.hpp"
 
 namespace etcdpp::cli {
 
@@ -87,7 +88,7 @@ Context::Context(GlobalFlags flags) : flags_(std::move(flags)) {
                                             "authentication nor TLS"};
     }
   }
-  if (flags_.hex) throw ExitError{exit_bad_feature, "--hex is not supported by etcdpp"};
+  set_hex_output(flags_.hex);
   command_timeout_ = parse_duration(flags_.command_timeout, "command-timeout");
   dial_timeout_ = parse_duration(flags_.dial_timeout, "dial-timeout");
   if (flags_.endpoints.empty()) throw ExitError{exit_bad_args, "no endpoint given"};

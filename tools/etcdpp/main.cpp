@@ -55,7 +55,7 @@ int run(int argc, char** argv) {
   app.add_option("-w,--write-out", flags.write_out, "output format (simple, json, table)")
       ->envname("ETCDCTL_WRITE_OUT")
       ->capture_default_str();
-  app.add_flag("--hex", flags.hex, "print byte strings as hex (not supported)");
+  app.add_flag("--hex", flags.hex, "print byte strings as hex encoded strings");
 
   // Each verb sets the action that runs once the whole line is parsed.
   std::function<int(Context&)> action;

@@ -211,9 +211,30 @@ Json to_json(const WatchBatch& b) {
           {"Created", false}};
 }
 
+namespace {
+
+bool hex_output = false;
+
+std::string maybe_hex(const std::string& bytes) {
+  if (!hex_output) return bytes;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out += "\\x";
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+void set_hex_output(bool hex) noexcept { hex_output = hex; }
+
 void print_kv(std::ostream& out, const KeyValue& kv, bool value_only) {
-  if (!value_only) out << kv.key << '\n';
-  out << kv.value << '\n';
+  if (!value_only) out << maybe_hex(kv.key) << '\n';
+  out << maybe_hex(kv.value) << '\n';
 }
 
 void print_simple(std::ostream& out, const GetResult& r, bool value_only) {

@@ -40,6 +40,9 @@ Json to_json(const WatchBatch& b);
 /// A header's fields at the top level of `out` (Go embeds *ResponseHeader in the lease results).
 void add_header_fields(Json& out, const ResponseHeader& h);
 
+/// With etcdctl's --hex, simple output writes keys and values as \x escapes of every byte.
+void set_hex_output(bool hex) noexcept;
+
 /// etcdctl's printKV: the key unless `value_only`, then the value, a line each.
 void print_kv(std::ostream& out, const KeyValue& kv, bool value_only);
 void print_simple(std::ostream& out, const GetResult& r, bool value_only);
