@@ -7,6 +7,9 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <array>
+#include <cstdio>
 #include <thread>
 
 #include "client_core.hpp"
@@ -16,6 +19,78 @@
 
 namespace etcdpp {
 namespace detail {
+
+namespace {
+constexpr transport::Method kSyncMemberList{"/etcdserverpb.Cluster/MemberList", true};
+}
+
+/// Auto-sync: every interval, the member list's client URLs that the transport does not know
+/// are added to its endpoints. One timer on the client's executor, one call at a time.
+class EndpointSyncer : public std::enable_shared_from_this<EndpointSyncer> {
+ public:
+  EndpointSyncer(transport::Transport& transport, const asio::any_io_executor& executor,
+                 std::chrono::milliseconds interval, std::chrono::milliseconds timeout)
+      : transport_(transport), timer_(executor), interval_(interval), timeout_(timeout) {}
+
+  void start() {
+    std::lock_guard lock(mutex_);
+    arm_locked();
+  }
+
+  /// After it returns, the transport is never touched again.
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  void arm_locked() {
+    timer_.expires_after(interval_);
+    timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+      if (auto self = weak.lock()) self->tick(ec);
+    });
+  }
+
+  void tick(std::error_code ec) {
+    // Held while the call starts: stop() waits for it, and a call that fails at once comes
+    // back on this thread (hence the recursive mutex).
+    std::lock_guard lock(mutex_);
+    if (stopped_ || ec) return;
+    ClientCore::call_via<pb::MemberListResponse>(
+        transport_, std::nullopt, kSyncMemberList, std::make_unique<pb::MemberListRequest>(),
+        timeout_, nullptr, true,
+        [self = shared_from_this()](CallStatus status, pb::MemberListResponse&& r) {
+          self->on_members(status, std::move(r));
+        });
+  }
+
+  void on_members(const CallStatus& status, pb::MemberListResponse&& r) {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    if (!status.code) {
+      std::vector<Endpoint> found;
+      for (const auto& member : from_proto(std::move(r))) {
+        for (const auto& url : member.client_urls) {
+          try {
+            found.push_back(Endpoint::parse(url));
+          } catch (const Error&) {
+            // A URL this client cannot use (https, for now): not an endpoint for it.
+          }
+        }
+      }
+      transport_.add_endpoints(found);
+    }
+    arm_locked();
+  }
+
+  transport::Transport& transport_;
+  std::recursive_mutex mutex_;
+  asio::steady_timer timer_;
+  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds timeout_;
+  bool stopped_ = false;
+};
 
 ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
   if (options.endpoints.empty()) {
@@ -39,7 +114,10 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
         "message size limits must be positive");
   check(options.watch_stall_timeout >= std::chrono::milliseconds(300),
         "watch_stall_timeout must be at least 300ms");
+  check(options.auto_sync_interval.count() >= 0, "auto_sync_interval must not be negative");
 
+  // First, while a failure (an unreadable TLS file) can still throw with no thread started.
+  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
   if (options.executor) {
     executor_ = options.executor;
   } else {
@@ -53,7 +131,11 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
       io->run();
     });
   }
-  transport_ = transport::make_grpc_transport(options, std::move(endpoints));
+  if (options.auto_sync_interval.count() > 0) {
+    syncer_ = std::make_shared<EndpointSyncer>(*transport_, executor_, options.auto_sync_interval,
+                                               options.call_timeout);
+    syncer_->start();
+  }
 }
 
 std::shared_ptr<WatchHub> ClientCore::watch_hub() {
@@ -70,6 +152,7 @@ ClientCore::~ClientCore() {
   // shutdown() it no longer touches the transport). Then the transport: it cancels what is in
   // flight and waits for the callbacks, whose completions may still be posted to the thread
   // below.
+  if (syncer_) syncer_->stop();
   if (watch_hub_) watch_hub_->shutdown();
   watch_hub_.reset();
   shutdown_lease_keeper();
@@ -145,11 +228,97 @@ Client Client::with_timeout(std::chrono::milliseconds timeout) const {
   return copy;
 }
 
-const std::vector<Endpoint>& Client::endpoints() const noexcept {
-  return core_->transport().endpoints();
-}
+std::vector<Endpoint> Client::endpoints() const { return core_->transport().endpoints(); }
 
 asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
+
+std::vector<EndpointInfo> Client::connection_info() const {
+  auto& transport = core_->transport();
+  const auto states = transport.endpoint_states();
+  const auto eps = transport.endpoints();
+  std::vector<EndpointInfo> out;
+  const auto now = transport::Clock::now();
+  const auto wall = std::chrono::system_clock::now();
+  for (std::size_t i = 0; i < eps.size() && i < states.size(); ++i) {
+    EndpointInfo info;
+    info.endpoint = eps[i].to_string();
+    using C = transport::EndpointState::Connectivity;
+    switch (states[i].connectivity) {
+      case C::idle:
+        info.state = EndpointInfo::State::idle;
+        break;
+      case C::connecting:
+        info.state = EndpointInfo::State::connecting;
+        break;
+      case C::ready:
+        info.state = EndpointInfo::State::connected;
+        break;
+      case C::failing:
+        info.state = EndpointInfo::State::failing;
+        break;
+    }
+    if (info.state == EndpointInfo::State::failing) {
+      // gRPC reconnects on its own backoff; calls come back to it once it is no longer avoided.
+      const auto left = states[i].avoided_until ? *states[i].avoided_until - now
+                                                : transport::Clock::duration::zero();
+      info.next_retry = wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                   std::max(left, transport::Clock::duration::zero()));
+    }
+    info.is_leader = states[i].is_leader;
+    info.streams = states[i].streams;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::string_view to_string(EndpointInfo::State state) noexcept {
+  switch (state) {
+    case EndpointInfo::State::idle:
+      return "idle";
+    case EndpointInfo::State::connecting:
+      return "connecting";
+    case EndpointInfo::State::connected:
+      return "connected";
+    case EndpointInfo::State::failing:
+      return "failing";
+  }
+  return "?";
+}
+
+std::string to_string(const std::vector<EndpointInfo>& endpoints) {
+  std::vector<std::array<std::string, 4>> rows{{"ENDPOINT", "STATE", "LEADER", "STREAMS"}};
+  const auto wall = std::chrono::system_clock::now();
+  for (const auto& e : endpoints) {
+    std::string state(to_string(e.state));
+    if (e.next_retry) {
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*e.next_retry - wall).count();
+      char buffer[48];
+      std::snprintf(buffer, sizeof buffer, " (retry in %.1f s)",
+                    static_cast<double>(std::max<std::int64_t>(ms, 0)) / 1000.0);
+      state += buffer;
+    }
+    rows.push_back({e.endpoint, state,
+                    !e.is_leader   ? "?"
+                    : *e.is_leader ? "yes"
+                                   : "no",
+                    std::to_string(e.streams)});
+  }
+  std::array<std::size_t, 4> width{};
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < 4; ++c) {
+      line += row[c];
+      if (c + 1 < 4) line += std::string(width[c] - row[c].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
 
 void Client::start_get(const std::string& key, const GetOptions& options,
                        detail::Callback<GetResult> cb, CancellerPtr canceller) const {

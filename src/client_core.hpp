@@ -17,6 +17,7 @@ namespace etcdpp::detail {
 
 class WatchHub;
 class LeaseKeeper;
+class EndpointSyncer;
 
 class ClientCore {
  public:
@@ -48,7 +49,7 @@ class ClientCore {
     auto state = std::make_shared<State>(std::move(done));
     std::forward<Fill>(fill)(state->request);
     transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
-                                    std::move(canceller)};
+                                    std::move(canceller), std::nullopt};
     transport_->unary(method, state->request, &state->response, options,
                       [state](transport::Status status) {
                         state->done(call_status(status.code, std::move(status.message)),
@@ -62,6 +63,27 @@ class ClientCore {
   void call(const transport::Method& method, std::unique_ptr<Request> request,
             std::chrono::milliseconds timeout, std::shared_ptr<Canceller> canceller,
             bool idempotent, Done done) {
+    call_on<Response>(std::nullopt, method, std::move(request), timeout, std::move(canceller),
+                      idempotent, std::move(done));
+  }
+
+  /// As call(), pinned to endpoints()[*endpoint] when it is set: one attempt there, no failover.
+  template <class Response, class Request, class Done>
+  void call_on(std::optional<std::size_t> endpoint, const transport::Method& method,
+               std::unique_ptr<Request> request, std::chrono::milliseconds timeout,
+               std::shared_ptr<Canceller> canceller, bool idempotent, Done done) {
+    call_via<Response>(*transport_, endpoint, method, std::move(request), timeout,
+                       std::move(canceller), idempotent, std::move(done));
+  }
+
+  /// As call_on(), through `transport`: for a call made from another call's callback, which
+  /// must hold no Client (the transport outlives its callbacks, and refuses calls once it is
+  /// closing).
+  template <class Response, class Request, class Done>
+  static void call_via(transport::Transport& transport, std::optional<std::size_t> endpoint,
+                       const transport::Method& method, std::unique_ptr<Request> request,
+                       std::chrono::milliseconds timeout, std::shared_ptr<Canceller> canceller,
+                       bool idempotent, Done done) {
     struct State {
       std::unique_ptr<Request> request;
       Response response;
@@ -69,12 +91,12 @@ class ClientCore {
     };
     auto state = std::make_shared<State>(State{std::move(request), Response{}, std::move(done)});
     transport::UnaryOptions options{transport::Clock::now() + timeout, idempotent,
-                                    std::move(canceller)};
-    transport_->unary(method, *state->request, &state->response, options,
-                      [state](transport::Status status) {
-                        state->done(call_status(status.code, std::move(status.message)),
-                                    std::move(state->response));
-                      });
+                                    std::move(canceller), endpoint};
+    transport.unary(method, *state->request, &state->response, options,
+                    [state](transport::Status status) {
+                      state->done(call_status(status.code, std::move(status.message)),
+                                  std::move(state->response));
+                    });
   }
 
  private:
@@ -87,6 +109,7 @@ class ClientCore {
   std::mutex hubs_mutex_;
   std::shared_ptr<WatchHub> watch_hub_;
   std::shared_ptr<LeaseKeeper> lease_keeper_;
+  std::shared_ptr<EndpointSyncer> syncer_;
 };
 
 }  // namespace etcdpp::detail

@@ -99,6 +99,9 @@ class Category final : public std::error_category {
       case Errc::invalid_option: return "invalid option";
       case Errc::etcd_not_found: return "etcd binary not found (Debian package etcd-server)";
       case Errc::node_failed: return "embedded etcd node failed";
+      case Errc::file_error: return "file error";
+      case Errc::tls_handshake_failed:
+        return "TLS handshake failed (certificate not trusted, or refused by the server)";
       default: return "unknown etcdpp error " + std::to_string(value);
     }
   }
@@ -145,6 +148,13 @@ std::error_code error_from_status(int code, std::string_view message) noexcept {
     for (const auto& e : kEtcdErrors) {
       if (message == e.message) return make_error_code(e.code);
     }
+  }
+  // gRPC reports a failed TLS handshake as unavailability; it is a configuration fault that no
+  // retry cures (see GrpcTransport: "Ssl handshake failed", "TLS handshake refused").
+  if (code == static_cast<int>(Errc::unavailable) &&
+      (message.find("Ssl handshake failed") != std::string_view::npos ||
+       message.find("TLS handshake refused") != std::string_view::npos)) {
+    return make_error_code(Errc::tls_handshake_failed);
   }
   if (code < 0 || code > 16) code = static_cast<int>(Errc::unknown);
   return {code, error_category()};

@@ -149,11 +149,12 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   }
 
   void ensure_stream_locked() {
-    if (closing_ || (current_.stream && !down_)) return;
+    if (closing_ || refreshing_ || (current_.stream && !down_)) return;
     if (current_.stream) dead_.push_back(std::move(current_));
     down_ = false;
     ++generation_;
     current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
+    stream_token_ = transport_.token();
     current_.stream = transport_.open_stream(
         kLeaseKeepAlive, [] { return std::make_unique<pb::LeaseKeepAliveResponse>(); },
         current_.observer.get());
@@ -238,6 +239,23 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     std::lock_guard lock(mutex_);
     if (gen != generation_ || closing_) return;
     down_ = true;
+    if (transport::is_token_error(status.message) && transport_.has_credentials()) {
+      // Refused for its token (etcd 3.4 does not check keep-alives, later versions may): the
+      // next stream opens with a new one. A failed authentication leaves the leases to expire
+      // and be reported lost, as a broken stream would.
+      refreshing_ = true;
+      // The answer may come at once, on this thread, under this lock: take it on the executor.
+      transport_.refresh_token(stream_token_,
+                               [weak = weak_from_this(), executor = executor_](transport::Status) {
+                                 asio::post(executor, [weak] {
+                                   if (auto k = weak.lock()) {
+                                     std::lock_guard keeper_lock(k->mutex_);
+                                     k->refreshing_ = false;
+                                   }
+                                 });
+                               });
+      return;
+    }
     if (status.code != 1) transport_.stream_failed();
     // The next tick opens a stream on another endpoint and resends; keep_alive_once callers keep
     // waiting for it (within their own deadline).
@@ -249,6 +267,8 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   std::mutex mutex_;
   bool closing_ = false;
   bool down_ = false;
+  bool refreshing_ = false;   // a new token is being fetched; no stream opens meanwhile
+  std::string stream_token_;  // the token the current stream carries
   std::uint64_t generation_ = 0;
   Slot current_;
   std::vector<Slot> dead_;

@@ -38,6 +38,21 @@ std::string watch_range_end(std::string_view key, const WatchOptions& o) {
   return o.range_end;
 }
 
+/// The error of a watch that etcd cancelled: its reason ("rpc error: code = PermissionDenied
+/// desc = etcdserver: permission denied") when it is one of etcd's errors, else watch_canceled.
+std::error_code cancel_error(std::string_view reason) {
+  const auto at = reason.find("etcdserver: ");
+  if (at != std::string_view::npos) {
+    const auto ec = error_from_status(static_cast<int>(Errc::unknown), reason.substr(at));
+    if (ec != Errc::unknown) return ec;
+  }
+  return make_error_code(Errc::watch_canceled);
+}
+
+bool is_token_error(std::error_code ec) {
+  return ec == Errc::invalid_auth_token || ec == Errc::user_empty || ec == Errc::auth_old_revision;
+}
+
 std::string watch_key(std::string_view key, const WatchOptions& o) {
   if (key.empty() && (o.prefix || o.from_key)) return std::string(1, '\0');
   return std::string(key);
@@ -231,13 +246,15 @@ void WatchHub::tick() {
 }
 
 void WatchHub::ensure_stream_locked() {
-  if (closing_) return;
+  if (closing_ || awaiting_token_) return;
   if (current_.stream && !stream_down_) return;
   if (current_.stream) dead_.push_back(std::move(current_));
   ++generation_;
   stream_down_ = false;
   by_id_.clear();
+  pending_creates_.clear();
   current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
+  stream_token_ = transport_.token();
   // "hasleader": etcd ends the stream when its member loses the leader, instead of keeping a
   // partitioned member's watches alive and silent.
   current_.stream = transport_.open_stream(
@@ -256,6 +273,7 @@ void WatchHub::send_create_locked(const std::shared_ptr<WatchState>& state) {
   const std::int64_t id = next_id_++;
   state->server_id = id;
   by_id_[id] = state;
+  pending_creates_.push_back(id);
   auto request = std::make_unique<pb::WatchRequest>();
   auto* create = request->mutable_create_request();
   create->set_key(state->key);
@@ -330,6 +348,7 @@ void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
     state->fragments.reset();  // an incomplete response is resent whole after the resume
   }
   by_id_.clear();
+  pending_creates_.clear();
   // The first reopen is immediate (another member is likely fine); repeated failures back off,
   // up to a second, with jitter.
   static thread_local std::minstd_rand rng{std::random_device{}()};
@@ -344,9 +363,69 @@ void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
 void WatchHub::on_done(std::uint64_t generation, const transport::Status& status) {
   std::lock_guard lock(mutex_);
   if (generation != generation_ || closing_) return;
+  if (const auto ec = error_from_status(status.code, status.message);
+      ec == Errc::tls_handshake_failed) {
+    // The server's certificate is not trusted: no new stream would fare better. Say so.
+    for (const auto& state : watches_) {
+      std::lock_guard s(state->mutex);
+      state->end_locked(ec);
+    }
+  }
   // Any end of the stream is a failure while watches remain: resume them on a new stream. The
   // endpoint is to blame unless the stream was cancelled from here.
   fail_stream_locked(status.code != 1);
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto h = weak.lock()) h->tick();
+  });
+}
+
+void WatchHub::on_refused_create_locked(const pb::WatchResponse& r) {
+  // etcd checks a create against the token the stream opened with: refused as permission
+  // denied, or for want of a valid token (expired, or none yet), with watch id -1. Creates are
+  // answered in order, so it is the oldest one still unanswered.
+  if (pending_creates_.empty()) return;
+  const std::int64_t id = pending_creates_.front();
+  pending_creates_.pop_front();
+  const std::error_code ec = cancel_error(r.cancel_reason());
+  if (is_token_error(ec) && transport_.has_credentials() && token_refreshes_ < 2) {
+    // A new token, then a new stream that carries it; every watch resumes there from its
+    // next revision, as after any broken stream. Twice at most without a watch created.
+    ++token_refreshes_;
+    fail_stream_locked(false);
+    awaiting_token_ = true;
+    // The answer may come at once, on this thread, under this lock: take it on the executor.
+    transport_.refresh_token(
+        stream_token_, [weak = weak_from_this(), executor = executor_](transport::Status status) {
+          asio::post(executor, [weak, status = std::move(status)] {
+            if (auto h = weak.lock()) h->on_token(status);
+          });
+        });
+    return;
+  }
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  const auto state = it->second;
+  by_id_.erase(it);
+  std::lock_guard s(state->mutex);
+  state->server_id = 0;
+  state->end_locked(ec);
+}
+
+void WatchHub::on_token(const transport::Status& status) {
+  std::lock_guard lock(mutex_);
+  awaiting_token_ = false;
+  if (closing_) return;
+  const auto ec = error_from_status(status.code, status.message);
+  if (ec && !is_transient(ec)) {
+    // Wrong credentials (or a user gone): no watch can be made again; say why, once.
+    for (const auto& state : watches_) {
+      std::lock_guard s(state->mutex);
+      state->end_locked(ec);
+    }
+    return;
+  }
+  // A transient failure is retried as a broken stream is: the next stream's creates will be
+  // refused again, and a token asked for again, after the stream's backoff.
   asio::post(executor_, [weak = weak_from_this()] {
     if (auto h = weak.lock()) h->tick();
   });
@@ -357,6 +436,10 @@ void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) 
   if (generation != generation_ || stream_down_ || closing_) return;
   last_message_ = transport::Clock::now();
   failures_ = 0;
+  if (r.watch_id() == -1 && r.canceled()) {
+    on_refused_create_locked(r);
+    return;
+  }
   if (r.watch_id() == -1) {
     // The answer to a progress request: liveness, and owed to the watches if the user asked.
     if (!user_progress_) return;
@@ -366,6 +449,10 @@ void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) 
       state->push_locked(WatchBatch{from_proto(r.header()), {}});
     }
     return;
+  }
+  if (r.created()) {
+    std::erase(pending_creates_, r.watch_id());
+    if (!r.canceled()) token_refreshes_ = 0;
   }
   auto it = by_id_.find(r.watch_id());
   if (it == by_id_.end()) return;  // a watch we cancelled or paused: its news is stale
@@ -379,7 +466,7 @@ void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) 
       state->compacted_revision = r.compact_revision();
       state->end_locked(make_error_code(Errc::compacted));
     } else {
-      state->end_locked(make_error_code(Errc::watch_canceled));
+      state->end_locked(cancel_error(r.cancel_reason()));
     }
     return;
   }

@@ -90,6 +90,8 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
 
   void on_message(std::uint64_t generation, const etcdserverpb::WatchResponse& response);
   void on_done(std::uint64_t generation, const transport::Status& status);
+  void on_refused_create_locked(const etcdserverpb::WatchResponse& response);
+  void on_token(const transport::Status& status);
   void ensure_stream_locked();
   void send_create_locked(const std::shared_ptr<WatchState>& state);
   void send_cancel_locked(std::int64_t server_id);
@@ -121,6 +123,14 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   transport::Clock::time_point last_message_{};
   transport::Clock::time_point last_probe_{};
   bool user_progress_ = false;  // a progress answer is owed to the watches
+  /// Ids of the creates sent on the current stream and not yet answered, in order: etcd 3.4
+  /// refuses a create with watch id -1, so the order tells which one it refused.
+  std::deque<std::int64_t> pending_creates_;
+  /// The token the current stream carries, and whether a new one is being fetched (no stream
+  /// opens meanwhile). Refreshes since the last watch created: bounded, never a loop.
+  std::string stream_token_;
+  bool awaiting_token_ = false;
+  int token_refreshes_ = 0;
   asio::steady_timer timer_;
 };
 

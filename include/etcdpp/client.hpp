@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Client: a cheap, copyable, thread-safe handle on a connection to an etcd cluster, with the
-// key-value and transaction calls (kv.hpp, txn.hpp), member status (maintenance.hpp) and the
-// member list (cluster.hpp), in two faces, blocking and asynchronous.
+// key-value and transaction calls (kv.hpp, txn.hpp), the Maintenance API (maintenance.hpp), the
+// Cluster API (cluster.hpp) and the Auth API (auth.hpp), in two faces, blocking and asynchronous.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -12,8 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include <asio/any_io_executor.hpp>
-
+#include "etcdpp/auth.hpp"
 #include "etcdpp/cluster.hpp"
 #include "etcdpp/detail/async.hpp"
 #include "etcdpp/error.hpp"
@@ -30,9 +30,8 @@ namespace detail {
 class ClientCore;
 }
 
-/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`, `[v6addr]:port`,
-/// `unix:///path`, `unix:path`. `https://` needs TLS, which this version does not offer yet: it
-/// is refused with Errc::invalid_endpoint.
+/// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`,
+/// `https://host:port` (TLS, see TlsOptions), `[v6addr]:port`, `unix:///path`, `unix:path`.
 struct Endpoint {
   enum class Scheme { http, https, unix_socket };
   Scheme scheme = Scheme::http;
@@ -42,10 +41,60 @@ struct Endpoint {
 
   /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
   static Endpoint parse(std::string_view text);
-  /// Back to text: `host:port`, `[v6]:port` or `unix:///path`.
+  /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
 
   bool operator==(const Endpoint&) const = default;
+};
+
+/// What a Client knows of one of its endpoints now (Client::connection_info).
+struct EndpointInfo {
+  enum class State {
+    idle,        ///< No connection, none being made (nothing was sent there lately).
+    connecting,  ///< A connection is being made.
+    connected,   ///< Connected.
+    failing,     ///< The connection or a call there failed; it is tried again at next_retry.
+  };
+  std::string endpoint;  ///< As Endpoint::to_string writes it.
+  State state = State::idle;
+  /// For a failing endpoint: until when calls prefer the other endpoints (then it is tried
+  /// again). Empty when it is not avoided.
+  std::optional<std::chrono::system_clock::time_point> next_retry;
+  /// Whether its member was the leader at the last status the client saw of it
+  /// (status(endpoint), status_all, move_leader); empty when it has seen none.
+  std::optional<bool> is_leader;
+  /// Streams open on it: the watch stream, the lease keep-alive stream, snapshots.
+  std::size_t streams = 0;
+
+  bool operator==(const EndpointInfo&) const = default;
+};
+
+/// "idle", "connecting", "connected" or "failing".
+std::string_view to_string(EndpointInfo::State state) noexcept;
+/// An aligned table, one line per endpoint after a header line: endpoint, state (with the
+/// seconds until the next retry when failing), leader (yes, no, ?), streams.
+std::string to_string(const std::vector<EndpointInfo>& endpoints);
+
+/// TLS for https:// endpoints (and for every `host:port` endpoint once any field is set). The
+/// CA, the client certificate and its key may each be given as a file or as PEM text, not both.
+struct TlsOptions {
+  /// CA certificates that sign the servers' certificates. Neither: the system's CAs.
+  std::string ca_file{};
+  std::string ca_pem{};
+  /// The client's certificate and private key, for servers that require one (mutual TLS,
+  /// etcd's --client-cert-auth). Both or neither.
+  std::string cert_file{};
+  std::string cert_pem{};
+  std::string key_file{};
+  std::string key_pem{};
+  /// The name the server's certificate must carry, instead of the endpoint's host.
+  std::string server_name{};
+
+  /// Whether any field is set.
+  bool any() const noexcept {
+    return !ca_file.empty() || !ca_pem.empty() || !cert_file.empty() || !cert_pem.empty() ||
+           !key_file.empty() || !key_pem.empty() || !server_name.empty();
+  }
 };
 
 /// How a Client connects. Fill it with designated initializers:
@@ -77,9 +126,24 @@ struct ClientOptions {
   /// A watch stream that receives nothing, not even answers to the progress requests etcdpp
   /// sends when it is idle, for this long is abandoned and its watches resumed on another.
   std::chrono::milliseconds watch_stall_timeout{30000};
+  /// How often the client asks the cluster for its members and adds their client URLs that it
+  /// does not know to its endpoints (so that a client given one member learns the others).
+  /// Endpoints are only added, never removed. Zero: never.
+  std::chrono::milliseconds auto_sync_interval{0};
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;
+  /// Credentials for etcd's authentication. With a username, the client authenticates
+  /// (Auth.Authenticate) before its first call, sends the token with every call, watch and
+  /// keep-alive stream, and when etcd says the token is invalid or expired, authenticates again
+  /// once and repeats the call once. Wrong credentials fail the call with Errc::auth_failed.
+  /// Against a server with auth off the calls go without a token. Empty: no authentication.
+  std::string username{};
+  std::string password{};
+  /// TLS for https:// endpoints. Files are read when the Client is made: one that cannot be
+  /// read throws Error (Errc::invalid_option) naming it. A server whose certificate is not
+  /// trusted, or that refuses the client's, fails calls with Errc::tls_handshake_failed.
+  TlsOptions tls{};
 };
 
 /// A handle on a connection to an etcd cluster.
@@ -113,8 +177,11 @@ class Client {
   /// A copy of this client whose calls have `timeout` as their deadline.
   Client with_timeout(std::chrono::milliseconds timeout) const;
 
-  /// The endpoints, as parsed.
-  const std::vector<Endpoint>& endpoints() const noexcept;
+  /// The endpoints, as parsed: those given, then those learnt by auto-sync.
+  std::vector<Endpoint> endpoints() const;
+  /// Each endpoint's connection state, whether its member is the leader as last seen, and the
+  /// streams open on it; in endpoints() order. Asks no server.
+  std::vector<EndpointInfo> connection_info() const;
   /// The executor of asynchronous completions whose handler has none.
   asio::any_io_executor executor() const noexcept;
 
@@ -139,6 +206,96 @@ class Client {
   StatusResult status() const;
   /// The members of the cluster. @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/
   std::vector<Member> member_list() const;
+
+  /// Adds a member that peers reach on `peer_urls`; a `learner` receives the log but does not
+  /// vote until member_promote. Start its etcd afterwards with --initial-cluster-state=existing
+  /// and the returned members as --initial-cluster. Throws Error: Errc::peer_url_exists,
+  /// Errc::member_bad_urls, Errc::too_many_learners, Errc::member_not_enough_started.
+  /// @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/#add-a-new-member
+  MemberAddResult member_add(const std::vector<std::string>& peer_urls,
+                             bool learner = false) const;
+  /// Removes member `id` (its etcd stops once it learns). Errc::member_not_found when there is
+  /// no such member.
+  MemberRemoveResult member_remove(std::uint64_t id) const;
+  /// Changes the peer URLs of member `id`. Errc::member_not_found, Errc::peer_url_exists.
+  MemberUpdateResult member_update(std::uint64_t id,
+                                   const std::vector<std::string>& peer_urls) const;
+  /// Makes learner `id` a voting member. Errc::member_not_learner when it is a voter already,
+  /// Errc::learner_not_ready while it has not caught up with the leader.
+  MemberPromoteResult member_promote(std::uint64_t id) const;
+
+  /// The status of the member at `endpoint`, one of endpoints() (in any form Endpoint::parse
+  /// takes). The call goes there and nowhere else. Errc::invalid_endpoint for an endpoint the
+  /// client does not have.
+  StatusResult status(std::string_view endpoint) const;
+  /// The status of every endpoint, in endpoints() order, asked at once. One that does not
+  /// answer has its error in its EndpointStatus; the call itself does not fail.
+  std::vector<EndpointStatus> status_all() const;
+  /// The alarms raised in the cluster (none when all is well).
+  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#space-quota
+  std::vector<Alarm> alarm_list() const;
+  /// Disarms alarm `type` of member `member_id` (AlarmType::none and 0: every alarm of every
+  /// member); returns the alarms disarmed.
+  std::vector<Alarm> alarm_disarm(std::uint64_t member_id, AlarmType type) const;
+  /// Defragments the backend of the member at `endpoint`, which blocks it meanwhile.
+  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#defragmentation
+  DefragmentResult defragment(std::string_view endpoint) const;
+  /// A hash of the whole backend of the member at `endpoint` (for testing; see hash_kv).
+  HashResult hash(std::string_view endpoint) const;
+  /// A hash of the key-value store of the member at `endpoint` up to `revision` (0: the
+  /// latest). Members that applied the same history give the same hash.
+  HashKvResult hash_kv(std::string_view endpoint, std::int64_t revision = 0) const;
+  /// Makes member `target_member_id` the leader. The request must reach the current leader:
+  /// the client asks every endpoint's status to find it, and sends it there. Errc::not_leader
+  /// when the leader is not among endpoints(), Errc::bad_leader_transferee for a target that
+  /// cannot lead (a learner, an unknown member).
+  MoveLeaderResult move_leader(std::uint64_t target_member_id) const;
+  /// Saves a snapshot of the backend of a member to `path`. It is written to `path + ".part"`,
+  /// synced, and renamed to `path` once the member has sent it all; on any failure (the
+  /// member, the deadline, a cancellation, the disk) the partial file is removed and `path` is
+  /// left as it was. Give the call time for a large database (with_timeout).
+  /// @see https://etcd.io/docs/v3.4/op-guide/recovery/#snapshotting-the-keyspace
+  SnapshotResult snapshot(std::string_view path) const;
+  /// Turns authentication on. etcd requires a user "root" holding the role "root" first
+  /// (Errc::root_user_not_exist, Errc::root_role_not_exist). Afterwards every call needs
+  /// credentials (ClientOptions::username and password).
+  /// @see https://etcd.io/docs/v3.4/op-guide/authentication/
+  AuthResult auth_enable() const;
+  /// Turns authentication off (needs the root user's credentials while it is on).
+  AuthResult auth_disable() const;
+  /// Whether authentication is on. etcd 3.4 has no call for it: etcdpp asks the member to
+  /// authenticate an empty user name, which it refuses differently whether auth is on or off.
+  AuthStatusResult auth_status() const;
+  /// Adds a user; with `no_password` the user can only authenticate by other means (a client
+  /// certificate's common name). Errc::user_already_exists when the name is taken.
+  AuthResult user_add(std::string_view name, std::string_view password,
+                      bool no_password = false) const;
+  /// Deletes a user. Errc::user_not_found when there is no such user.
+  AuthResult user_delete(std::string_view name) const;
+  /// A user's roles. Errc::user_not_found when there is no such user.
+  UserGetResult user_get(std::string_view name) const;
+  /// The names of every user.
+  UserListResult user_list() const;
+  /// Sets a user's password. Errc::user_not_found when there is no such user.
+  AuthResult user_change_password(std::string_view name, std::string_view password) const;
+  /// Grants a role to a user (Errc::user_not_found, Errc::role_not_found).
+  AuthResult user_grant_role(std::string_view user, std::string_view role) const;
+  /// Revokes a role from a user (Errc::role_not_granted when the user does not hold it).
+  AuthResult user_revoke_role(std::string_view user, std::string_view role) const;
+  /// Adds a role. Errc::role_already_exists when the name is taken.
+  AuthResult role_add(std::string_view role) const;
+  /// Deletes a role. Errc::role_not_found when there is no such role.
+  AuthResult role_delete(std::string_view role) const;
+  /// A role's key permissions. Errc::role_not_found when there is no such role.
+  RoleGetResult role_get(std::string_view role) const;
+  /// The names of every role.
+  RoleListResult role_list() const;
+  /// Grants a role read, write or both on a key, a range or a prefix (see Permission).
+  AuthResult role_grant_permission(std::string_view role, const Permission& permission) const;
+  /// Revokes the permission of a role on exactly [key, range_end) (an empty range_end: the one
+  /// key), as it was granted. Errc::permission_not_granted when the role has no such permission.
+  AuthResult role_revoke_permission(std::string_view role, std::string_view key,
+                                    std::string_view range_end = {}) const;
 
   /// Iterates over a large range page by page, `page_size` keys at a time, all read at the
   /// revision of the first page; only the current page is held in memory. The options choose the
@@ -286,6 +443,282 @@ class Client {
           self.start_member_list(std::move(callback), std::move(canceller));
         });
   }
+  /// @copydoc member_add
+  /// Handler signature: `void(std::error_code, MemberAddResult)`.
+  template <class Token>
+  auto async_member_add(const std::vector<std::string>& peer_urls, bool learner,
+                        Token&& token) const {
+    return detail::initiate<MemberAddResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, peer_urls, learner](auto callback, auto canceller) {
+          self.start_member_add(peer_urls, learner, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_remove
+  /// Handler signature: `void(std::error_code, MemberRemoveResult)`.
+  template <class Token>
+  auto async_member_remove(std::uint64_t id, Token&& token) const {
+    return detail::initiate<MemberRemoveResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto callback, auto canceller) {
+          self.start_member_remove(id, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_update
+  /// Handler signature: `void(std::error_code, MemberUpdateResult)`.
+  template <class Token>
+  auto async_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
+                           Token&& token) const {
+    return detail::initiate<MemberUpdateResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, id, peer_urls](auto callback, auto canceller) {
+          self.start_member_update(id, peer_urls, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc member_promote
+  /// Handler signature: `void(std::error_code, MemberPromoteResult)`.
+  template <class Token>
+  auto async_member_promote(std::uint64_t id, Token&& token) const {
+    return detail::initiate<MemberPromoteResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto callback, auto canceller) {
+          self.start_member_promote(id, std::move(callback), std::move(canceller));
+        });
+  }
+
+  /// @copydoc status(std::string_view) const
+  /// Handler signature: `void(std::error_code, StatusResult)`.
+  template <class Token>
+  auto async_status(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<StatusResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_status_of(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc status_all
+  /// Handler signature: `void(std::error_code, std::vector<EndpointStatus>)`; the error_code
+  /// is only set for a cancelled call.
+  template <class Token>
+  auto async_status_all(Token&& token) const {
+    return detail::initiate<std::vector<EndpointStatus>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_status_all(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc alarm_list
+  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  template <class Token>
+  auto async_alarm_list(Token&& token) const {
+    return detail::initiate<std::vector<Alarm>>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_alarm(0, 0, AlarmType::none, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc alarm_disarm
+  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  template <class Token>
+  auto async_alarm_disarm(std::uint64_t member_id, AlarmType type, Token&& token) const {
+    return detail::initiate<std::vector<Alarm>>(
+        executor(), std::forward<Token>(token),
+        [self = *this, member_id, type](auto callback, auto canceller) {
+          self.start_alarm(2, member_id, type, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc defragment
+  /// Handler signature: `void(std::error_code, DefragmentResult)`.
+  template <class Token>
+  auto async_defragment(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<DefragmentResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_defragment(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc hash
+  /// Handler signature: `void(std::error_code, HashResult)`.
+  template <class Token>
+  auto async_hash(std::string_view endpoint, Token&& token) const {
+    return detail::initiate<HashResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint)](auto callback, auto canceller) {
+          self.start_hash(endpoint, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc hash_kv
+  /// Handler signature: `void(std::error_code, HashKvResult)`.
+  template <class Token>
+  auto async_hash_kv(std::string_view endpoint, std::int64_t revision, Token&& token) const {
+    return detail::initiate<HashKvResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, endpoint = std::string(endpoint), revision](auto callback,
+                                                                    auto canceller) {
+          self.start_hash_kv(endpoint, revision, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc move_leader
+  /// Handler signature: `void(std::error_code, MoveLeaderResult)`.
+  template <class Token>
+  auto async_move_leader(std::uint64_t target_member_id, Token&& token) const {
+    return detail::initiate<MoveLeaderResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, target_member_id](auto callback, auto canceller) {
+          self.start_move_leader(target_member_id, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc snapshot
+  /// Handler signature: `void(std::error_code, SnapshotResult)`.
+  template <class Token>
+  auto async_snapshot(std::string_view path, Token&& token) const {
+    return detail::initiate<SnapshotResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, path = std::string(path)](auto callback, auto canceller) {
+          self.start_snapshot(path, std::move(callback), std::move(canceller));
+        });
+  }
+
+  /// @copydoc auth_enable
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_auth_enable(Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_enable),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc auth_disable
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_auth_disable(Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_disable),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc auth_status
+  /// Handler signature: `void(std::error_code, AuthStatusResult)`.
+  template <class Token>
+  auto async_auth_status(Token&& token) const {
+    return detail::initiate<AuthStatusResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_auth_status(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_add
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_add(std::string_view name, std::string_view password, bool no_password,
+                      Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_add, name, password, {}, no_password),
+        std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_user_add(std::string_view name, std::string_view password, Token&& token) const {
+    return async_user_add(name, password, false, std::forward<Token>(token));
+  }
+  /// @copydoc user_delete
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_delete(std::string_view name, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_delete, name),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc user_get
+  /// Handler signature: `void(std::error_code, UserGetResult)`.
+  template <class Token>
+  auto async_user_get(std::string_view name, Token&& token) const {
+    return detail::initiate<UserGetResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, name = std::string(name)](auto callback, auto canceller) {
+          self.start_user_get(name, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_list
+  /// Handler signature: `void(std::error_code, UserListResult)`.
+  template <class Token>
+  auto async_user_list(Token&& token) const {
+    return detail::initiate<UserListResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_user_list(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc user_change_password
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_change_password(std::string_view name, std::string_view password,
+                                  Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_change_password, name, password),
+        std::forward<Token>(token));
+  }
+  /// @copydoc user_grant_role
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_grant_role(std::string_view user, std::string_view role, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_grant_role, user, {}, role),
+        std::forward<Token>(token));
+  }
+  /// @copydoc user_revoke_role
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_user_revoke_role(std::string_view user, std::string_view role, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::user_revoke_role, user, {}, role),
+        std::forward<Token>(token));
+  }
+  /// @copydoc role_add
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_add(std::string_view role, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_add, role),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_delete
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_delete(std::string_view role, Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_delete, role),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_get
+  /// Handler signature: `void(std::error_code, RoleGetResult)`.
+  template <class Token>
+  auto async_role_get(std::string_view role, Token&& token) const {
+    return detail::initiate<RoleGetResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, role = std::string(role)](auto callback, auto canceller) {
+          self.start_role_get(role, std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc role_list
+  /// Handler signature: `void(std::error_code, RoleListResult)`.
+  template <class Token>
+  auto async_role_list(Token&& token) const {
+    return detail::initiate<RoleListResult>(
+        executor(), std::forward<Token>(token), [self = *this](auto callback, auto canceller) {
+          self.start_role_list(std::move(callback), std::move(canceller));
+        });
+  }
+  /// @copydoc role_grant_permission
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_grant_permission(std::string_view role, const Permission& permission,
+                                   Token&& token) const {
+    return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_grant_permission, role,
+                                          {}, {}, false, permission),
+                      std::forward<Token>(token));
+  }
+  /// @copydoc role_revoke_permission
+  /// Handler signature: `void(std::error_code, AuthResult)`.
+  template <class Token>
+  auto async_role_revoke_permission(std::string_view role, std::string_view key,
+                                    std::string_view range_end, Token&& token) const {
+    return async_auth(
+        detail::AuthRequest(detail::AuthRequest::Kind::role_revoke_permission, role, {}, {}, false,
+                            Permission::of_range(Permission::Type::read, key, range_end)),
+        std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_role_revoke_permission(std::string_view role, std::string_view key,
+                                    Token&& token) const {
+    return async_role_revoke_permission(role, key, {}, std::forward<Token>(token));
+  }
 
  private:
   friend class Paginator;
@@ -310,6 +743,49 @@ class Client {
                                 CancellerPtr canceller) const;
   void start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const;
   void start_member_list(detail::Callback<std::vector<Member>> cb, CancellerPtr canceller) const;
+  void start_member_add(const std::vector<std::string>& peer_urls, bool learner,
+                        detail::Callback<MemberAddResult> cb, CancellerPtr canceller) const;
+  void start_member_remove(std::uint64_t id, detail::Callback<MemberRemoveResult> cb,
+                           CancellerPtr canceller) const;
+  void start_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
+                           detail::Callback<MemberUpdateResult> cb, CancellerPtr canceller) const;
+  void start_member_promote(std::uint64_t id, detail::Callback<MemberPromoteResult> cb,
+                            CancellerPtr canceller) const;
+  void start_status_of(const std::string& endpoint, detail::Callback<StatusResult> cb,
+                       CancellerPtr canceller) const;
+  void start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
+                        CancellerPtr canceller) const;
+  /// `action` is etcd's AlarmRequest.AlarmAction: 0 get, 2 deactivate.
+  void start_alarm(int action, std::uint64_t member_id, AlarmType type,
+                   detail::Callback<std::vector<Alarm>> cb, CancellerPtr canceller) const;
+  void start_defragment(const std::string& endpoint, detail::Callback<DefragmentResult> cb,
+                        CancellerPtr canceller) const;
+  void start_hash(const std::string& endpoint, detail::Callback<HashResult> cb,
+                  CancellerPtr canceller) const;
+  void start_hash_kv(const std::string& endpoint, std::int64_t revision,
+                     detail::Callback<HashKvResult> cb, CancellerPtr canceller) const;
+  void start_move_leader(std::uint64_t target, detail::Callback<MoveLeaderResult> cb,
+                         CancellerPtr canceller) const;
+  void start_snapshot(const std::string& path, detail::Callback<SnapshotResult> cb,
+                      CancellerPtr canceller) const;
+  void start_auth(const detail::AuthRequest& request, detail::Callback<AuthResult> cb,
+                  CancellerPtr canceller) const;
+  void start_auth_status(detail::Callback<AuthStatusResult> cb, CancellerPtr canceller) const;
+  void start_user_get(const std::string& name, detail::Callback<UserGetResult> cb,
+                      CancellerPtr canceller) const;
+  void start_user_list(detail::Callback<UserListResult> cb, CancellerPtr canceller) const;
+  void start_role_get(const std::string& role, detail::Callback<RoleGetResult> cb,
+                      CancellerPtr canceller) const;
+  void start_role_list(detail::Callback<RoleListResult> cb, CancellerPtr canceller) const;
+
+  template <class Token>
+  auto async_auth(detail::AuthRequest request, Token&& token) const {
+    return detail::initiate<AuthResult>(
+        executor(), std::forward<Token>(token),
+        [self = *this, request = std::move(request)](auto callback, auto canceller) {
+          self.start_auth(request, std::move(callback), std::move(canceller));
+        });
+  }
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;

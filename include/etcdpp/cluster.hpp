@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The plain data of etcd's Cluster API: the members of a cluster. Client (client.hpp) lists
-// them; adding, removing and promoting members come with the rest of the Cluster API.
+// The plain data of etcd's Cluster API: the members of a cluster, and what adding, removing,
+// updating and promoting one answers. Client (client.hpp) makes the calls.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "etcdpp/kv.hpp"
 
 namespace etcdpp {
 
@@ -18,6 +20,40 @@ struct Member {
   bool is_learner = false;
 
   bool operator==(const Member&) const = default;
+};
+
+/// What Client::member_add answers: the new member (no name nor client URLs until it starts)
+/// and the members of the cluster, the new one included.
+struct MemberAddResult {
+  ResponseHeader header;
+  Member member;
+  std::vector<Member> members;
+
+  bool operator==(const MemberAddResult&) const = default;
+};
+
+/// What Client::member_remove answers: the members left.
+struct MemberRemoveResult {
+  ResponseHeader header;
+  std::vector<Member> members;
+
+  bool operator==(const MemberRemoveResult&) const = default;
+};
+
+/// What Client::member_update answers: the members, the updated one with its new peer URLs.
+struct MemberUpdateResult {
+  ResponseHeader header;
+  std::vector<Member> members;
+
+  bool operator==(const MemberUpdateResult&) const = default;
+};
+
+/// What Client::member_promote answers: the members, the promoted one a voter now.
+struct MemberPromoteResult {
+  ResponseHeader header;
+  std::vector<Member> members;
+
+  bool operator==(const MemberPromoteResult&) const = default;
 };
 
 }  // namespace etcdpp

@@ -93,6 +93,9 @@ enum class Errc : int {
   invalid_option,          ///< An option value that cannot be used (named in the message).
   etcd_not_found,          ///< The etcd binary for an embedded node was not found.
   node_failed,             ///< An embedded node did not start, or died.
+  file_error,              ///< A file could not be written (the message names it and why).
+  tls_handshake_failed,    ///< TLS failed: the server's certificate is not trusted, or the
+                           ///< server refused the client's (or its lack of one).
 };
 
 /// The category of etcdpp's error codes; its name is "etcdpp".

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// etcdpp in one include: the Client with KV, Txn, member status and list, errors, and the
-// embedded etcd node and local cluster.
+// etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
+// and the embedded etcd node and local cluster.
 #pragma once
 
+#include "etcdpp/auth.hpp"
 #include "etcdpp/client.hpp"
 #include "etcdpp/cluster.hpp"
 #include "etcdpp/embedded/cluster.hpp"

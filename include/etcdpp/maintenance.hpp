@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The plain data of etcd's Maintenance API: what a member says about itself (status). Client
-// (client.hpp) makes the calls; the embedded node (embedded/node.hpp) uses status to tell its
-// role.
+// The plain data of etcd's Maintenance API: what a member says about itself (status), alarms,
+// defragmentation, hashes, leader transfer and snapshots. Client (client.hpp) makes the calls;
+// the embedded node (embedded/node.hpp) uses status to tell its role.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "etcdpp/kv.hpp"
@@ -28,6 +30,74 @@ struct StatusResult {
   bool is_learner = false;
 
   bool operator==(const StatusResult&) const = default;
+};
+
+/// The status of one endpoint, as Client::status_all gives it: either its StatusResult or why
+/// it could not be had (one unreachable endpoint does not fail the others).
+struct EndpointStatus {
+  std::string endpoint;                ///< The endpoint, as Endpoint::to_string writes it.
+  std::optional<StatusResult> status;  ///< Set when the endpoint answered.
+  std::error_code error;               ///< Set when it did not.
+  std::string message;                 ///< The error's full text, naming the endpoint.
+
+  bool ok() const noexcept { return status.has_value(); }
+  bool operator==(const EndpointStatus&) const = default;
+};
+
+/// etcd's AlarmType.
+enum class AlarmType {
+  none = 0,      ///< In a disarm request: every type.
+  no_space = 1,  ///< The backend exceeded its quota (--quota-backend-bytes); writes are refused.
+  corrupt = 2,   ///< The member's data differs from the others'.
+};
+
+/// One raised alarm: which member, and what.
+struct Alarm {
+  std::uint64_t member_id = 0;
+  AlarmType type = AlarmType::none;
+
+  bool operator==(const Alarm&) const = default;
+};
+
+/// What Client::defragment answers (etcd 3.4 sends an empty header).
+struct DefragmentResult {
+  ResponseHeader header;
+
+  bool operator==(const DefragmentResult&) const = default;
+};
+
+/// What Client::hash answers: a hash of the member's whole backend.
+struct HashResult {
+  ResponseHeader header;
+  std::uint32_t hash = 0;
+
+  bool operator==(const HashResult&) const = default;
+};
+
+/// What Client::hash_kv answers: a hash of the key-value store up to a revision, equal on
+/// every member that has applied it.
+struct HashKvResult {
+  ResponseHeader header;
+  std::uint32_t hash = 0;
+  std::int64_t compact_revision = 0;  ///< The revision the store was compacted at.
+
+  bool operator==(const HashKvResult&) const = default;
+};
+
+/// What Client::move_leader answers.
+struct MoveLeaderResult {
+  ResponseHeader header;
+  std::uint64_t previous_leader = 0;  ///< The member that was leader (and was asked).
+
+  bool operator==(const MoveLeaderResult&) const = default;
+};
+
+/// What Client::snapshot answers, once the file is in place.
+struct SnapshotResult {
+  std::string path;        ///< Where the snapshot is.
+  std::uint64_t size = 0;  ///< Its size, in bytes.
+
+  bool operator==(const SnapshotResult&) const = default;
 };
 
 }  // namespace etcdpp

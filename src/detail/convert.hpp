@@ -25,6 +25,9 @@ PutResult from_proto(pb::PutResponse&& response);
 DeleteResult from_proto(pb::DeleteRangeResponse&& response);
 TxnResult from_proto(pb::TxnResponse&& response);
 StatusResult from_proto(pb::StatusResponse&& response);
+Member from_proto(pb::Member&& member);
 std::vector<Member> from_proto(pb::MemberListResponse&& response);
+/// A member id as etcdctl prints it: lower-case hex.
+std::string member_id_text(std::uint64_t id);
 
 }  // namespace etcdpp::detail

@@ -45,6 +45,7 @@ struct Cluster::Impl {
   bool owns_root = false;
   std::string token;
   std::vector<Node> nodes;
+  std::vector<bool> removed;  // by index, as nodes
   std::optional<Client> client;
 
   explicit Impl(ClusterOptions opts) : options(std::move(opts)) {}
@@ -128,37 +129,59 @@ struct Cluster::Impl {
     }
     std::vector<NodeOptions> out;
     for (std::size_t i = 0; i < n; ++i) {
-      NodeOptions o;
-      o.name = options.name_prefix + std::to_string(i);
-      o.data_dir = root / o.name;
-      o.host = options.host;
-      o.client_port = ports[2 * i];
-      o.peer_port = ports[2 * i + 1];
-      o.initial_cluster = initial_cluster;
-      o.initial_cluster_state = "new";
-      o.initial_cluster_token = token;
-      o.peer_auto_tls = options.peer_auto_tls;
-      o.heartbeat_interval = options.heartbeat_interval;
-      o.election_timeout = options.election_timeout;
-      if (options.pre_vote) o.extra_flags.push_back("--pre-vote=true");
-      // After ours: the last value of a flag wins.
-      o.extra_flags.insert(o.extra_flags.end(), options.extra_flags.begin(),
-                           options.extra_flags.end());
-      o.binary = options.binary;
-      o.wait_ready = false;  // all start at once; a lone member cannot elect a leader
-      o.start_timeout = options.start_timeout;
-      o.stop_timeout = options.stop_timeout;
-      o.role_poll_interval = options.role_poll_interval;
-      if (options.on_role_change) o.on_role_change = with_index(options.on_role_change, i);
-      if (options.on_leader) o.on_leader = with_index(options.on_leader, i);
-      if (options.on_follower) o.on_follower = with_index(options.on_follower, i);
-      if (options.on_exit) o.on_exit = with_index(options.on_exit, i);
-      if (options.log_sink) {
-        o.log_sink = [sink = options.log_sink, i](std::string_view line) { sink(i, line); };
-      }
-      out.push_back(std::move(o));
+      out.push_back(node_options(i, ports[2 * i], ports[2 * i + 1], initial_cluster, "new"));
     }
     return out;
+  }
+
+  std::string peer_url(std::uint16_t port) const {
+    return (options.peer_auto_tls ? "https://" : "http://") + detail::host_for_url(options.host) +
+           ":" + std::to_string(port);
+  }
+
+  // The options of member `i`, as every member of this cluster gets them.
+  NodeOptions node_options(std::size_t i, std::uint16_t client_port, std::uint16_t peer_port,
+                           const std::string& initial_cluster, const char* state) const {
+    NodeOptions o;
+    o.name = options.name_prefix + std::to_string(i);
+    o.data_dir = root / o.name;
+    o.host = options.host;
+    o.client_port = client_port;
+    o.peer_port = peer_port;
+    o.initial_cluster = initial_cluster;
+    o.initial_cluster_state = state;
+    o.initial_cluster_token = token;
+    o.peer_auto_tls = options.peer_auto_tls;
+    o.heartbeat_interval = options.heartbeat_interval;
+    o.election_timeout = options.election_timeout;
+    if (options.pre_vote) o.extra_flags.push_back("--pre-vote=true");
+    // After ours: the last value of a flag wins.
+    o.extra_flags.insert(o.extra_flags.end(), options.extra_flags.begin(),
+                         options.extra_flags.end());
+    o.binary = options.binary;
+    o.wait_ready = false;  // all start at once; a lone member cannot elect a leader
+    o.start_timeout = options.start_timeout;
+    o.stop_timeout = options.stop_timeout;
+    o.role_poll_interval = options.role_poll_interval;
+    if (options.on_role_change) o.on_role_change = with_index(options.on_role_change, i);
+    if (options.on_leader) o.on_leader = with_index(options.on_leader, i);
+    if (options.on_follower) o.on_follower = with_index(options.on_follower, i);
+    if (options.on_exit) o.on_exit = with_index(options.on_exit, i);
+    if (options.log_sink) {
+      o.log_sink = [sink = options.log_sink, i](std::string_view line) { sink(i, line); };
+    }
+    return o;
+  }
+
+  // A client over the members that are not removed.
+  void make_client() {
+    std::vector<std::string> endpoints;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (!removed[i]) endpoints.push_back(nodes[i].client_endpoint());
+    }
+    ClientOptions o;
+    o.endpoints = std::move(endpoints);
+    client.emplace(std::move(o));
   }
 
   // Whether a start failed because a port picked for it was taken meanwhile: every port of a
@@ -191,15 +214,37 @@ struct Cluster::Impl {
   void start_once() {
     const auto deadline = Clock::now() + options.start_timeout;
     for (auto& o : member_options()) nodes.emplace_back(std::move(o));
+    removed.assign(nodes.size(), false);
     for (auto& node : nodes) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
       node.wait_ready(std::max(left, std::chrono::milliseconds(1)));
     }
-    std::vector<std::string> endpoints;
-    for (const auto& node : nodes) endpoints.push_back(node.client_endpoint());
-    ClientOptions o;
-    o.endpoints = std::move(endpoints);
-    client.emplace(std::move(o));
+    make_client();
+  }
+
+  // etcd refuses to change its membership (Errc::unhealthy_cluster) until every member has been
+  // connected for 5 s (--strict-reconfig-check), as after a start; `change` is tried again
+  // until then, within start_timeout.
+  template <class Change>
+  auto until_healthy(const Change& change) {
+    const auto deadline = Clock::now() + options.start_timeout;
+    while (true) {
+      try {
+        return change();
+      } catch (const Error& e) {
+        if (e.code() != Errc::unhealthy_cluster || Clock::now() >= deadline) throw;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
+  Node& live(std::size_t index, const char* call) {
+    Node& node = at(index, call);
+    if (removed[index]) {
+      fail(Errc::invalid_option, std::string("Cluster::") + call + "(" + std::to_string(index) +
+                                     "): member " + node.name() + " was removed");
+    }
+    return node;
   }
 
   Node& at(std::size_t index, const char* call) {
@@ -237,7 +282,9 @@ Client Cluster::client() const { return *impl_->client; }
 
 std::vector<std::string> Cluster::client_endpoints() const {
   std::vector<std::string> out;
-  for (const auto& node : impl_->nodes) out.push_back(node.client_endpoint());
+  for (std::size_t i = 0; i < impl_->nodes.size(); ++i) {
+    if (!impl_->removed[i]) out.push_back(impl_->nodes[i].client_endpoint());
+  }
   return out;
 }
 
@@ -312,13 +359,89 @@ void Cluster::kill(std::size_t index) { impl_->at(index, "kill").kill(); }
 void Cluster::stop(std::size_t index) { impl_->at(index, "stop").stop(); }
 
 void Cluster::restart(std::size_t index) {
-  Node& node = impl_->at(index, "restart");
+  Node& node = impl_->live(index, "restart");
   node.start();
   node.wait_ready();
 }
 
-void Cluster::pause(std::size_t index) { impl_->at(index, "pause").pause(); }
+void Cluster::pause(std::size_t index) { impl_->live(index, "pause").pause(); }
 
 void Cluster::resume(std::size_t index) { impl_->at(index, "resume").resume(); }
+
+std::size_t Cluster::add_member() {
+  Impl& impl = *impl_;
+  const std::size_t index = impl.nodes.size();
+  if (index >= kMaxSize) {
+    fail(Errc::invalid_option, "Cluster::add_member: the cluster has " + std::to_string(index) +
+                                   " members, the most it may have");
+  }
+  NodeOptions o;
+  MemberAddResult added;
+  {
+    // Both ports held until etcd knows the peer URL, then let go for the new etcd to bind.
+    std::uint16_t client_port = 0;
+    std::uint16_t peer_port = 0;
+    const auto client_socket = detail::bind_ephemeral(impl.options.host, client_port);
+    const auto peer_socket = detail::bind_ephemeral(impl.options.host, peer_port);
+    added = impl.until_healthy([&] { return impl.client->member_add({impl.peer_url(peer_port)}); });
+    // --initial-cluster names every member that has started, and the new one.
+    const std::string name = impl.options.name_prefix + std::to_string(index);
+    std::string initial_cluster;
+    for (const auto& m : added.members) {
+      const std::string& n = m.id == added.member.id ? name : m.name;
+      if (n.empty()) continue;  // added by someone else, not started yet
+      for (const auto& url : m.peer_urls) {
+        initial_cluster += (initial_cluster.empty() ? "" : ",") + n + "=" + url;
+      }
+    }
+    o = impl.node_options(index, client_port, peer_port, initial_cluster, "existing");
+  }
+  try {
+    impl.nodes.emplace_back(std::move(o));
+    impl.removed.push_back(false);
+    impl.nodes.back().wait_ready(impl.options.start_timeout);
+  } catch (...) {
+    // Nothing half-done: the member leaves the cluster again, its etcd and data dir go.
+    try {
+      impl.client->member_remove(added.member.id);
+    } catch (const Error&) {
+    }
+    if (impl.nodes.size() > index) {
+      std::filesystem::path dir = impl.nodes.back().data_dir();
+      impl.nodes.back().impl_->silence();
+      impl.nodes.pop_back();
+      impl.removed.resize(impl.nodes.size());
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+    throw;
+  }
+  impl.make_client();
+  return index;
+}
+
+void Cluster::remove_member(std::size_t index) {
+  Impl& impl = *impl_;
+  Node& node = impl.live(index, "remove_member");
+  const std::uint64_t id = node.member_id();
+  // Asked first, so that a member etcd does not know fails here with the node untouched.
+  bool known = false;
+  for (const auto& m : impl.client->member_list()) known = known || m.id == id;
+  if (!known) {
+    fail(Errc::member_not_found, "Cluster::remove_member(" + std::to_string(index) + "): member " +
+                                     node.name() + " is not in the member list");
+  }
+  // A removed member's etcd ends by itself: that is no crash to report.
+  node.impl_->silence();
+  impl.until_healthy([&] { return impl.client->member_remove(id); });
+  node.stop();
+  impl.removed[index] = true;
+  impl.make_client();
+}
+
+bool Cluster::removed(std::size_t index) const {
+  impl_->at(index, "removed");
+  return impl_->removed[index];
+}
 
 }  // namespace etcdpp::embedded

@@ -289,12 +289,14 @@ void Node::Impl::validate() const {
                               bool for_clients) {
     for (const auto& text : urls) {
       const auto url = parse_url(text);
-      const bool scheme_ok =
-          url && (url->scheme == "http" || (!for_clients && url->scheme == "https"));
+      const bool scheme_ok = url && (url->scheme == "http" || url->scheme == "https");
       if (!scheme_ok) {
-        bad(std::string("NodeOptions::") + field + ": \"" + text + "\" is not " +
-            (for_clients ? "an http://host:port URL (the Client speaks no TLS yet)"
-                         : "an http:// or https://host:port URL with a port"));
+        bad(std::string("NodeOptions::") + field + ": \"" + text +
+            "\" is not an http:// or https://host:port URL with a port");
+      }
+      if (for_clients && url->scheme == "https" && !has_flag(options.extra_flags, "--cert-file")) {
+        bad(std::string("NodeOptions::") + field + ": \"" + text +
+            "\" is https:// but no --cert-file and --key-file are among extra_flags");
       }
     }
   };
@@ -385,8 +387,10 @@ std::vector<std::string> Node::Impl::endpoints() const {
   std::vector<std::string> out;
   for (const auto& text : listen_client_urls()) {
     const auto url = parse_url(text);
-    if (url)
-      out.push_back(host_for_url(host_to_reach(url->host)) + ":" + std::to_string(url->port));
+    if (url) {
+      out.push_back((url->scheme == "https" ? "https://" : "") +
+                    host_for_url(host_to_reach(url->host)) + ":" + std::to_string(url->port));
+    }
   }
   return out;
 }
@@ -461,6 +465,7 @@ void Node::Impl::make_client() {
   o.connect_timeout = 1000ms;
   o.call_timeout = 5000ms;
   o.reconnect_backoff_max = 250ms;
+  o.tls = options.client_tls;
   Client fresh(std::move(o));
   std::lock_guard lock(state_mutex);
   client = std::move(fresh);
@@ -563,8 +568,10 @@ void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::millisecond
   };
 
   const auto eps = endpoints();
-  const auto first = parse_url("http://" + eps.front());
-  while (true) {
+  const auto first =
+      parse_url(eps.front().starts_with("https://") ? eps.front() : "http://" + eps.front());
+  // /health is probed over plain HTTP; an https:// member is asked for its status alone.
+  while (first->scheme == "http") {
     const auto probe_deadline = std::min(deadline, Clock::now() + kProbeTimeout);
     if (probe_health(first->host, first->port, probe_deadline)) break;
     if (c->exited()) failed("");
@@ -869,7 +876,8 @@ std::uint16_t Node::client_port() const noexcept {
   if (!impl_) return 0;
   const auto eps = impl_->endpoints();
   if (eps.empty()) return 0;
-  const auto url = parse_url("http://" + eps.front());
+  const auto url =
+      parse_url(eps.front().starts_with("https://") ? eps.front() : "http://" + eps.front());
   return url ? url->port : 0;
 }
 

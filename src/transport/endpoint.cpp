@@ -37,11 +37,14 @@ Endpoint Endpoint::parse(std::string_view text) {
     return e;
   }
   if (rest.starts_with("https://")) {
-    bad(text, "https:// needs TLS, which this version of etcdpp does not support yet");
+    e.scheme = Scheme::https;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
   }
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
   if (rest.find("://") != std::string_view::npos) {
-    bad(text, "unknown scheme (use host:port, http://host:port or unix:///path)");
+    bad(text,
+        "unknown scheme (use host:port, http://host:port, https://host:port or unix:///path)");
   }
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos) bad(text, "a path is not allowed");

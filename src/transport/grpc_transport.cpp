@@ -15,16 +15,21 @@
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/async_stream.h>
 #include <grpcpp/support/async_unary_call.h>
+#include <grpcpp/support/client_callback.h>
 #include <pthread.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
 
@@ -48,6 +53,35 @@ double random01() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
+/// A PEM from a file or from text (ClientOptions::tls); empty when neither is set.
+std::string read_pem(const std::string& file, const std::string& pem, const char* field) {
+  const auto bad = [&](const std::string& why) {
+    throw_error(make_error_code(Errc::invalid_option),
+                std::string("ClientOptions::tls.") + field + ": " + why);
+  };
+  if (!file.empty() && !pem.empty()) bad("set the file or the PEM text, not both");
+  if (file.empty()) return pem;
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) bad("cannot read \"" + file + "\"");
+  if (text.empty()) bad("cannot read \"" + file + "\" (missing or empty)");
+  return text;
+}
+
+/// gRPC's TLS credentials from ClientOptions::tls; files are read here, once.
+std::shared_ptr<grpc::ChannelCredentials> tls_credentials(const TlsOptions& tls) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = read_pem(tls.ca_file, tls.ca_pem, "ca_file");
+  ssl.pem_cert_chain = read_pem(tls.cert_file, tls.cert_pem, "cert_file");
+  ssl.pem_private_key = read_pem(tls.key_file, tls.key_pem, "key_file");
+  if (ssl.pem_cert_chain.empty() != ssl.pem_private_key.empty()) {
+    throw_error(
+        make_error_code(Errc::invalid_option),
+        "ClientOptions::tls: a client certificate needs its key, and a key its certificate");
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 std::string grpc_target(const Endpoint& e) {
   if (e.scheme == Endpoint::Scheme::unix_socket) return "unix:" + e.path;
   return e.to_string();
@@ -56,10 +90,15 @@ std::string grpc_target(const Endpoint& e) {
 /// One endpoint's channel, and when it last proved unreachable.
 struct Channel {
   Endpoint endpoint;
+  bool tls = false;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
+  /// Streams open on it (watch, keep-alive, snapshot).
+  std::atomic<std::size_t> streams{0};
+  /// Whether its member was the leader at its last known status: -1 unknown, 0 no, 1 yes.
+  std::atomic<int> leader{-1};
 
   /// The unary methods registered with this channel, by the address of their path. A
   /// registered method is what generated stubs use: gRPC then starts each call from a
@@ -130,10 +169,33 @@ struct UnaryCall final : CqTag {
   std::shared_ptr<UnaryCall> retained;
   bool cancelled = false;
 
+  /// The token this call's attempts carry, whether it is Authenticate itself (which carries
+  /// none), and whether it has authenticated again already (once per call, never a loop).
+  std::string token;
+  bool authenticating = false;
+  bool reauthenticated = false;
+
   // The transport's list of calls in flight (guarded by GrpcTransport::mutex_): an intrusive
   // list, so that starting a call allocates no node and hashes nothing.
   UnaryCall* prev = nullptr;
   UnaryCall* next = nullptr;
+};
+
+class GrpcServerStream;
+
+constexpr Method kAuthenticate{"/etcdserverpb.Auth/Authenticate", true};
+
+/// The client's credentials and its current token. A token is asked for on first need, and
+/// again when etcd refuses one; calls that need it meanwhile wait in `waiters`.
+struct AuthState {
+  std::string username;
+  std::string password;
+  mutable std::mutex mutex;
+  enum class Phase { none, token, auth_off } phase = Phase::none;
+  std::string token;
+  bool busy = false;  // an Authenticate call is in flight
+  std::vector<std::function<void(Status)>> waiters;
+  std::atomic<std::uint64_t> authentications{0};
 };
 
 /// The completion queue of a transport's unary calls and the thread that drives it. That thread
@@ -149,6 +211,12 @@ class GrpcTransport final : public Transport {
  public:
   GrpcTransport(const ClientOptions& options, std::vector<Endpoint> endpoints)
       : options_(options), endpoints_(std::move(endpoints)) {
+    if (endpoints_.size() > kMaxEndpoints) endpoints_.resize(kMaxEndpoints);
+    if (!options.username.empty()) {
+      auth_ = std::make_unique<AuthState>();
+      auth_->username = options.username;
+      auth_->password = options.password;
+    }
     static std::once_flag quiet_absl;
     std::call_once(quiet_absl, [] {
       // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks or destroys
@@ -159,44 +227,9 @@ class GrpcTransport final : public Transport {
       absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
     });
     for (const auto& e : endpoints_) {
-      grpc::ChannelArguments args;
-      args.SetMaxSendMessageSize(options.max_send_message_size);
-      args.SetMaxReceiveMessageSize(options.max_receive_message_size);
-      if (options.keepalive_time.count() > 0) {
-        // etcd refuses pings more often than every 5 s and pings without a stream
-        // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
-        args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
-                    static_cast<int>(options.keepalive_timeout.count()));
-        args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-      }
-      // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
-      // stay unused for minutes. Cap it so that calls resume within about a second.
-      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.reconnect_backoff_max.count()));
-      args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-                  static_cast<int>(options.connect_timeout.count()));
-      // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
-      // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
-      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-      // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
-      // arguments share one TCP connection: separate Client objects would then all queue on
-      // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
-      // connection of its own, as each clientv3.Client of the Go client does.
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
-      // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
-      // buffers every call's messages. Channelz's per-call counters serve no one here.
-      args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-      args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
-      auto channel = std::make_unique<Channel>();
-      channel->endpoint = e;
-      channel->channel =
-          grpc::CreateCustomChannel(grpc_target(e), grpc::InsecureChannelCredentials(), args);
-      channel->stub = std::make_unique<Stub>(channel->channel);
-      channels_.push_back(std::move(channel));
+      if (uses_tls(e) && !tls_) tls_ = tls_credentials(options.tls);
     }
+    for (const auto& e : endpoints_) add_channel(e);
     poller_ = std::make_shared<Poller>();
     poller_->thread = std::thread([poller = poller_] {
       ::pthread_setname_np(::pthread_self(), "etcdpp-poller");
@@ -204,6 +237,76 @@ class GrpcTransport final : public Transport {
       bool ok = false;
       while (poller->cq.Next(&tag, &ok)) static_cast<CqTag*>(tag)->complete(ok);
     });
+  }
+
+  void add_endpoints(const std::vector<Endpoint>& endpoints) override {
+    std::lock_guard lock(endpoints_mutex_);
+    for (const auto& e : endpoints) {
+      if (count_.load(std::memory_order_relaxed) >= kMaxEndpoints) return;
+      bool known = false;
+      for (const auto& k : endpoints_) known = known || k == e;
+      if (known) continue;
+      endpoints_.push_back(e);
+      add_channel(e);
+    }
+  }
+
+  /// Makes the channel of endpoint `e` and publishes it after the others. Serialised by the
+  /// constructor or endpoints_mutex_; readers see channels_[i] for i < count().
+  /// Whether `e` is reached over TLS: https://, or any host:port once a TLS option is set.
+  bool uses_tls(const Endpoint& e) const {
+    return e.scheme == Endpoint::Scheme::https ||
+           (e.scheme == Endpoint::Scheme::http && options_.tls.any());
+  }
+
+  void add_channel(const Endpoint& e) {
+    const ClientOptions& options = options_;
+    const bool tls = uses_tls(e);
+    // An endpoint learnt later (auto-sync) may be the first to need TLS.
+    if (tls && !tls_) tls_ = tls_credentials(options.tls);
+    grpc::ChannelArguments args;
+    if (tls && !options.tls.server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls.server_name);
+    }
+    args.SetMaxSendMessageSize(options.max_send_message_size);
+    args.SetMaxReceiveMessageSize(options.max_receive_message_size);
+    if (options.keepalive_time.count() > 0) {
+      // etcd refuses pings more often than every 5 s and pings without a stream
+      // (--grpc-keepalive-min-time, PermitWithoutStream=false), so neither is sent.
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options.keepalive_time.count()));
+      args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                  static_cast<int>(options.keepalive_timeout.count()));
+      args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    }
+    // gRPC's default reconnect backoff grows to 120 s: a member back after a restart would
+    // stay unused for minutes. Cap it so that calls resume within about a second.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.reconnect_backoff_max.count()));
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.connect_timeout.count()));
+    // Bandwidth-delay probing sizes flow-control windows for bulk transfers; etcd's messages
+    // are small, and its ping timers wake gRPC's timer manager, which then starts threads.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    // gRPC keeps subchannels in a process-wide pool by default, so two channels with equal
+    // arguments share one TCP connection: separate Client objects would then all queue on
+    // one connection and one HTTP/2 flow. Each Client (its copies still share it) gets a
+    // connection of its own, as each clientv3.Client of the Go client does.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // etcdpp retries calls itself (retry.hpp: only what is safe to send again, across
+    // endpoints), so gRPC's own retry layer, on by default, would only add a filter that
+    // buffers every call's messages. Channelz's per-call counters serve no one here.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+    auto channel = std::make_unique<Channel>();
+    channel->endpoint = e;
+    channel->tls = tls;
+    channel->channel = grpc::CreateCustomChannel(
+        grpc_target(e), tls ? tls_ : grpc::InsecureChannelCredentials(), args);
+    channel->stub = std::make_unique<Stub>(channel->channel);
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    channels_[n] = std::move(channel);
+    count_.store(n + 1, std::memory_order_release);
   }
 
   ~GrpcTransport() override {
@@ -214,6 +317,7 @@ class GrpcTransport final : public Transport {
     // A call in the list is alive: whoever holds it removes it, under this lock, before
     // letting it go.
     for (UnaryCall* call = calls_; call != nullptr; call = call->next) cancel(*call);
+    cancel_server_streams();
     // A call's last reference dies on a gRPC thread just after its callback, and with it its
     // ClientContext and that context's reference to the channel. Were that the channel's last
     // reference, gRPC would tear its callback queue down from one of that queue's own threads
@@ -248,7 +352,15 @@ class GrpcTransport final : public Transport {
 
   void unary(const Method& method, const Message& request, Message* response,
              const UnaryOptions& options, std::function<void(Status)> done) override {
+    start_unary(method, request, response, options, std::move(done),
+                std::string_view(method.path) == kAuthenticate.path);
+  }
+
+  void start_unary(const Method& method, const Message& request, Message* response,
+                   const UnaryOptions& options, std::function<void(Status)> done,
+                   bool authenticating) {
     auto call = std::make_shared<UnaryCall>(*this);
+    call->authenticating = authenticating;
     call->method = method.path;
     call->request = &request;
     call->response = response;
@@ -275,8 +387,55 @@ class GrpcTransport final : public Transport {
         return;
       }
     }
-    call->endpoint = choose_endpoint();
+    if (call->options.endpoint && *call->options.endpoint >= count()) {
+      finish(call, Status{3, "no endpoint " + std::to_string(*call->options.endpoint)});
+      return;
+    }
+    call->endpoint = call->options.endpoint ? *call->options.endpoint : choose_endpoint();
+    if (auth_ && !call->authenticating) {
+      with_token(call);
+      return;
+    }
     attempt(call);
+  }
+
+  std::size_t server_stream(const Method& method, std::unique_ptr<Message> request,
+                            std::function<std::unique_ptr<Message>()> make_message,
+                            std::shared_ptr<StreamObserver> observer,
+                            const ServerStreamOptions& options) override;
+
+
+  bool has_credentials() const noexcept override { return auth_ != nullptr; }
+
+  std::string token() const override {
+    if (!auth_) return {};
+    std::lock_guard lock(auth_->mutex);
+    return auth_->token;
+  }
+
+  std::uint64_t authentications() const noexcept override {
+    return auth_ ? auth_->authentications.load() : 0;
+  }
+
+  void refresh_token(const std::string& stale, std::function<void(Status)> done) override {
+    if (!auth_) {
+      done(Status{});
+      return;
+    }
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none && auth_->token != stale) {
+      // Renewed since the caller's token was taken: use the new one.
+      lock.unlock();
+      done(Status{});
+      return;
+    }
+    auth_->phase = AuthState::Phase::none;
+    auth_->token.clear();
+    auth_->waiters.push_back(std::move(done));
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
   }
 
   std::unique_ptr<BidiStream> open_stream(
@@ -289,25 +448,72 @@ class GrpcTransport final : public Transport {
     channels_[k]->failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
                                       std::memory_order_relaxed);
     std::size_t expected = k;
-    current_.compare_exchange_strong(expected, (k + 1) % channels_.size());
+    current_.compare_exchange_strong(expected, (k + 1) % count());
   }
 
-  const std::vector<Endpoint>& endpoints() const noexcept override { return endpoints_; }
+  std::vector<Endpoint> endpoints() const override {
+    std::lock_guard lock(endpoints_mutex_);
+    return endpoints_;
+  }
+  /// The number of endpoints (and channels) published so far.
+  std::size_t count() const noexcept { return count_.load(std::memory_order_acquire); }
 
-  void stream_started() {
+  void stream_started(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     ++streams_;
   }
-  void stream_ended() {
+  void stream_ended(std::size_t endpoint) {
+    channels_[endpoint]->streams.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     --streams_;
     idle_.notify_all();
+  }
+
+  void note_leader(std::size_t endpoint, bool is_leader) override {
+    if (endpoint < count()) channels_[endpoint]->leader.store(is_leader ? 1 : 0);
+  }
+
+  std::vector<EndpointState> endpoint_states() const override {
+    std::vector<EndpointState> out;
+    const auto now = to_ns(Clock::now());
+    for (std::size_t i = 0, n = count(); i < n; ++i) {
+      const auto& c = channels_[i];
+      EndpointState state;
+      switch (c->channel->GetState(false)) {
+        case GRPC_CHANNEL_IDLE:
+          state.connectivity = EndpointState::Connectivity::idle;
+          break;
+        case GRPC_CHANNEL_CONNECTING:
+          state.connectivity = EndpointState::Connectivity::connecting;
+          break;
+        case GRPC_CHANNEL_READY:
+          state.connectivity = EndpointState::Connectivity::ready;
+          break;
+        default:
+          state.connectivity = EndpointState::Connectivity::failing;
+          break;
+      }
+      const auto until = c->failing_until.load(std::memory_order_relaxed);
+      if (until > now) {
+        state.avoided_until = Clock::time_point(std::chrono::nanoseconds(until));
+        // A call failed on it lately, whatever gRPC says of the connection since.
+        if (state.connectivity != EndpointState::Connectivity::ready) {
+          state.connectivity = EndpointState::Connectivity::failing;
+        }
+      }
+      state.streams = c->streams.load(std::memory_order_relaxed);
+      const int leader = c->leader.load();
+      if (leader >= 0) state.is_leader = leader == 1;
+      out.push_back(state);
+    }
+    return out;
   }
   std::size_t choose_endpoint() const {
     // The current endpoint unless it failed recently; else the next that did not; else the one
     // whose failure is oldest (its channel may well have reconnected by now).
     const auto now = to_ns(Clock::now());
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     const std::size_t start = current_.load(std::memory_order_relaxed);
     std::size_t best = start % n;
     for (std::size_t i = 0; i < n; ++i) {
@@ -321,8 +527,90 @@ class GrpcTransport final : public Transport {
   void on_attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
     attempt_done(call, status);
   }
+  /// Server streams in flight, cancelled by the destructor (guarded by mutex_).
+  void server_stream_started(GrpcServerStream* stream, std::size_t endpoint);
+  void server_stream_ending(GrpcServerStream* stream);
 
  private:
+  /// Whether an unavailability on a TLS channel is TLS refusing the connection. A server that
+  /// requires a client certificate the client lacks closes the connection just after the
+  /// handshake (TLS 1.3), which gRPC reports only as a failed read: with no client certificate
+  /// configured, that is named for what it most likely is.
+  bool tls_refused(Status& status) const {
+    if (status.message.find("Ssl handshake failed") != std::string::npos) return true;
+    const bool has_certificate = !options_.tls.cert_file.empty() || !options_.tls.cert_pem.empty();
+    if (!has_certificate &&
+        status.message.find("failed to connect to all addresses") != std::string::npos &&
+        status.message.find("Endpoint read failed") != std::string::npos) {
+      status.message =
+          "TLS handshake refused by the server (does it require a client certificate?): " +
+          status.message;
+      return true;
+    }
+    return false;
+  }
+
+  /// Starts `call` with the current token, after authenticating when there is none yet.
+  void with_token(const std::shared_ptr<UnaryCall>& call) {
+    std::unique_lock lock(auth_->mutex);
+    if (auth_->phase != AuthState::Phase::none) {
+      call->token = auth_->token;
+      lock.unlock();
+      attempt(call);
+      return;
+    }
+    auth_->waiters.push_back([this, call](Status status) { after_token(call, std::move(status)); });
+    if (auth_->busy) return;
+    auth_->busy = true;
+    lock.unlock();
+    authenticate();
+  }
+
+  void after_token(const std::shared_ptr<UnaryCall>& call, Status status) {
+    if (!status.ok()) {
+      // The call fails with the reason authentication did (wrong credentials, no server).
+      finish(call, std::move(status));
+      return;
+    }
+    call->token = token();
+    attempt(call);
+  }
+
+  /// One Authenticate call, on the endpoint calls use; its outcome goes to every waiter.
+  void authenticate() {
+    struct Exchange {
+      etcdserverpb::AuthenticateRequest request;
+      etcdserverpb::AuthenticateResponse response;
+    };
+    auto exchange = std::make_shared<Exchange>();
+    exchange->request.set_name(auth_->username);
+    exchange->request.set_password(auth_->password);
+    const UnaryOptions options{Clock::now() + options_.call_timeout, true, nullptr};
+    start_unary(
+        kAuthenticate, exchange->request, &exchange->response, options,
+        [this, exchange](Status status) {
+          std::vector<std::function<void(Status)>> waiters;
+          {
+            std::lock_guard lock(auth_->mutex);
+            auth_->busy = false;
+            if (status.ok()) {
+              auth_->phase = AuthState::Phase::token;
+              auth_->token = exchange->response.token();
+              auth_->authentications.fetch_add(1);
+            } else if (status.message == "etcdserver: authentication is not enabled") {
+              // As the Go client does: with auth off, calls go without a token. Should auth
+              // be turned on later, etcd's "user name is empty" brings us back here.
+              auth_->phase = AuthState::Phase::auth_off;
+              auth_->token.clear();
+              status = Status{};
+            }
+            waiters.swap(auth_->waiters);
+          }
+          for (auto& waiter : waiters) waiter(status);
+        },
+        true);
+  }
+
   static void cancel(UnaryCall& call) {
     std::lock_guard lock(call.mutex);
     call.cancelled = true;
@@ -345,6 +633,7 @@ class GrpcTransport final : public Transport {
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
         call->context->set_wait_for_ready(false);
+        if (!call->token.empty()) call->context->AddMetadata("token", call->token);
         context = &*call->context;
       }
     }
@@ -377,7 +666,28 @@ class GrpcTransport final : public Transport {
         call->last = Status{1, "cancelled"};
       }
     }
-    if (call->last.code == 1) {
+    if (channel.tls && call->last.code == 14 && tls_refused(call->last)) {
+      // A certificate the client does not trust, or a server that refuses the client: no
+      // retry cures it, so say so now rather than retry until the deadline.
+      finish(call, call->last);
+      return;
+    }
+    if (auth_ && !call->authenticating && !call->reauthenticated &&
+        is_token_error(call->last.message)) {
+      // The token expired or auth came on: authenticate again, once, and repeat the call once.
+      // etcd refused the call before doing anything, so repeating a write is safe.
+      call->reauthenticated = true;
+      refresh_token(call->token,
+                    [this, call](Status outcome) { after_token(call, std::move(outcome)); });
+      return;
+    }
+    if (call->last.code == 1 || call->options.endpoint) {
+      // Cancelled, or pinned to its endpoint: no other attempt. An endpoint found down is
+      // avoided by the calls that may go elsewhere, as after any failure there.
+      if (call->options.endpoint && call->last.code == 14) {
+        channel.failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
+                                    std::memory_order_relaxed);
+      }
       finish(call, call->last);
       return;
     }
@@ -386,7 +696,7 @@ class GrpcTransport final : public Transport {
       finish(call, call->last);
       return;
     }
-    const std::size_t n = channels_.size();
+    const std::size_t n = count();
     bool immediately = false;
     if (verdict == Verdict::retry_next_endpoint) {
       const auto until = Clock::now() + options_.reconnect_backoff_max;
@@ -453,9 +763,18 @@ class GrpcTransport final : public Transport {
     call->prev = call->next = nullptr;
   }
 
+  void cancel_server_streams();
+
   ClientOptions options_;
-  std::vector<Endpoint> endpoints_;
-  std::vector<std::unique_ptr<Channel>> channels_;
+  /// TLS credentials of the endpoints that use TLS; made with the first of them.
+  std::shared_ptr<grpc::ChannelCredentials> tls_;
+  static constexpr std::size_t kMaxEndpoints = 64;
+  mutable std::mutex endpoints_mutex_;
+  std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
+  std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
+  // Only ever added to (add_endpoints), published through count_.
+  std::array<std::unique_ptr<Channel>, kMaxEndpoints> channels_;
+  std::atomic<std::size_t> count_{0};
   std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
   std::atomic<std::size_t> last_stream_endpoint_{0};
@@ -466,6 +785,7 @@ class GrpcTransport final : public Transport {
   std::atomic<std::size_t> live_calls_{0};
   std::size_t streams_ = 0;
   std::atomic<bool> closing_{false};
+  std::unique_ptr<AuthState> auth_;
 };
 
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }
@@ -495,7 +815,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
   }
 
   void start() {
-    transport_.stream_started();
+    transport_.stream_started(endpoint_);
     self_ = shared_from_this();
     std::lock_guard lock(mutex_);
     const grpc::internal::RpcMethod method(method_, grpc::internal::RpcMethod::BIDI_STREAMING);
@@ -596,6 +916,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
       observer->on_done(Status{static_cast<int>(status_.error_code()), status_.error_message()});
     }
     GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
     {
       auto self = std::move(self_);  // may be the last reference: no member is touched after
       lock.lock();
@@ -603,7 +924,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
       done_cv_.notify_all();
       lock.unlock();
     }
-    transport.stream_ended();
+    transport.stream_ended(endpoint);
   }
 
   GrpcTransport& transport_;
@@ -649,13 +970,144 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::size_t endpoint = choose_endpoint();
   last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
+  auto with_token = metadata;
+  if (std::string t = token(); !t.empty()) with_token.emplace_back("token", std::move(t));
   auto stream = std::make_shared<CqStream>(*this, endpoint, method.path, std::move(make_message),
-                                           observer, metadata);
+                                           observer, with_token);
   stream->start();
   return std::make_unique<GrpcStream>(std::move(stream));
 }
 
+/// A server stream on gRPC's callback reactor. It owns itself: it is deleted in OnDone, after
+/// its observer's on_done. Cancelled by its Canceller, or by the transport's destructor.
+class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
+ public:
+  GrpcServerStream(GrpcTransport& transport, std::size_t endpoint, const char* path,
+                   std::unique_ptr<Message> request,
+                   std::function<std::unique_ptr<Message>()> make_message,
+                   std::shared_ptr<StreamObserver> observer, const ServerStreamOptions& options)
+      : transport_(transport),
+        endpoint_(endpoint),
+        request_(std::move(request)),
+        incoming_(make_message()),
+        observer_(std::move(observer)),
+        canceller_(options.canceller),
+        control_(std::make_shared<Control>()) {
+    context_.set_deadline(to_system(options.deadline));
+    context_.set_wait_for_ready(false);
+    if (std::string t = transport.token(); !t.empty()) context_.AddMetadata("token", std::move(t));
+    control_->context = &context_;
+    grpc::internal::ClientCallbackReaderFactory<Message>::Create<Message>(
+        transport_.channel(endpoint).channel.get(),
+        grpc::internal::RpcMethod(path, grpc::internal::RpcMethod::SERVER_STREAMING), &context_,
+        request_.get(), this);
+  }
+
+  void start() {
+    transport_.server_stream_started(this, endpoint_);
+    if (canceller_) {
+      const bool live = canceller_->set_action([control = control_] { control->cancel(); });
+      if (!live) context_.TryCancel();
+    }
+    StartRead(incoming_.get());
+    StartCall();
+  }
+
+  void cancel() { control_->cancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone tells how it ended
+    observer_->on_message(*incoming_);
+    incoming_->Clear();
+    StartRead(incoming_.get());
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (canceller_) canceller_->clear_action();
+    {
+      std::lock_guard lock(control_->mutex);
+      control_->context = nullptr;
+    }
+    observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
+    GrpcTransport& transport = transport_;
+    const std::size_t endpoint = endpoint_;
+    transport.server_stream_ending(this);
+    // The context (and its reference to the channel) goes before the transport may.
+    delete this;
+    transport.stream_ended(endpoint);
+  }
+
+ private:
+  /// What a Canceller may still reach once the stream is gone.
+  struct Control {
+    std::mutex mutex;
+    grpc::ClientContext* context = nullptr;
+    void cancel() {
+      std::lock_guard lock(mutex);
+      if (context != nullptr) context->TryCancel();
+    }
+  };
+
+  GrpcTransport& transport_;
+  std::size_t endpoint_;
+  grpc::ClientContext context_;
+  std::unique_ptr<Message> request_;
+  std::unique_ptr<Message> incoming_;
+  std::shared_ptr<StreamObserver> observer_;
+  std::shared_ptr<detail::Canceller> canceller_;
+  std::shared_ptr<Control> control_;
+};
+
+void GrpcTransport::server_stream_started(GrpcServerStream* stream, std::size_t endpoint) {
+  channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  ++streams_;
+  server_streams_.push_back(stream);
+  if (closing_) stream->cancel();
+}
+
+void GrpcTransport::server_stream_ending(GrpcServerStream* stream) {
+  std::lock_guard lock(mutex_);
+  std::erase(server_streams_, stream);
+}
+
+void GrpcTransport::cancel_server_streams() {
+  // Under mutex_: a stream leaves the list under it before it is deleted.
+  for (auto* stream : server_streams_) stream->cancel();
+}
+
+std::size_t GrpcTransport::server_stream(const Method& method, std::unique_ptr<Message> request,
+                                         std::function<std::unique_ptr<Message>()> make_message,
+                                         std::shared_ptr<StreamObserver> observer,
+                                         const ServerStreamOptions& options) {
+  std::size_t endpoint = choose_endpoint();
+  if (options.endpoint) {
+    if (*options.endpoint >= count()) {
+      observer->on_done(Status{3, "no endpoint " + std::to_string(*options.endpoint)});
+      return endpoint;
+    }
+    endpoint = *options.endpoint;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) {
+      observer->on_done(Status{1, "client is shutting down"});
+      return endpoint;
+    }
+  }
+  auto* stream = new GrpcServerStream(*this, endpoint, method.path, std::move(request),
+                                      std::move(make_message), std::move(observer), options);
+  stream->start();
+  return endpoint;
+}
+
 }  // namespace
+
+bool is_token_error(std::string_view message) noexcept {
+  return message == "etcdserver: invalid auth token" ||
+         message == "etcdserver: user name is empty" ||
+         message == "etcdserver: revision of auth store is old";
+}
 
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
                                                std::vector<Endpoint> endpoints) {

@@ -3,13 +3,16 @@
 // messages through this interface, and only src/transport/ knows how they travel (gRPC today).
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
-
-#include <google/protobuf/message_lite.h>
 
 #include "etcdpp/client.hpp"
 #include "etcdpp/detail/async.hpp"
@@ -38,6 +41,9 @@ struct UnaryOptions {
   bool idempotent = false;
   /// Cancels the call, in flight or waiting to retry; may be null.
   std::shared_ptr<detail::Canceller> canceller;
+  /// Pins the call to endpoints()[*endpoint]: one attempt there, no failover, no retry (calls
+  /// about one member: its status, its hash, a defragmentation).
+  std::optional<std::size_t> endpoint;
 };
 
 /// Receives what arrives on a bidirectional stream, on a transport thread; must not block.
@@ -60,6 +66,26 @@ class BidiStream {
   virtual void cancel() = 0;
 };
 
+/// How a server stream (one request, a stream of answers) is started.
+struct ServerStreamOptions {
+  Clock::time_point deadline;
+  /// Cancels the stream; may be null.
+  std::shared_ptr<detail::Canceller> canceller;
+  /// As in UnaryOptions; empty: the current endpoint.
+  std::optional<std::size_t> endpoint;
+};
+
+/// What the transport knows of one endpoint now.
+struct EndpointState {
+  enum class Connectivity { idle, connecting, ready, failing };
+  Connectivity connectivity = Connectivity::idle;
+  /// Set while calls prefer other endpoints, after a failure on this one.
+  std::optional<Clock::time_point> avoided_until;
+  std::size_t streams = 0;
+  /// Whether its member was the leader at its last status known (see note_leader).
+  std::optional<bool> is_leader;
+};
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -77,12 +103,50 @@ class Transport {
       StreamObserver* observer,
       const std::vector<std::pair<std::string, std::string>>& metadata = {}) = 0;
 
+  /// Starts a server stream: sends `request`, then hands each answer to `observer` and the end
+  /// to its on_done (also for a stream that could not start). The transport owns the stream
+  /// and the observer until on_done has returned; destroying the transport cancels it. Returns
+  /// the index of the endpoint it went to.
+  virtual std::size_t server_stream(const Method& method, std::unique_ptr<Message> request,
+                                    std::function<std::unique_ptr<Message>()> make_message,
+                                    std::shared_ptr<StreamObserver> observer,
+                                    const ServerStreamOptions& options) = 0;
+
   /// Marks the endpoint the last stream went to as failing, so that the next stream or call
   /// prefers another one (a stream broke, or its member lost its leader).
   virtual void stream_failed() = 0;
 
-  virtual const std::vector<Endpoint>& endpoints() const noexcept = 0;
+  /// The endpoints, in the order of their indices (those given, then those added).
+  virtual std::vector<Endpoint> endpoints() const = 0;
+  /// Adds the endpoints not known yet, after the others (auto-sync); never removes one.
+  virtual void add_endpoints(const std::vector<Endpoint>& endpoints) = 0;
+
+  /// Each endpoint's state, in endpoints() order.
+  virtual std::vector<EndpointState> endpoint_states() const = 0;
+  /// Records whether the member at endpoints()[endpoint] said it was the leader.
+  virtual void note_leader(std::size_t endpoint, bool is_leader) = 0;
+
+  // ---- Authentication (ClientOptions::username and password) ----
+  // Unary calls get, carry and renew their token inside the transport. Streams carry the token
+  // current when they open; their owners ask for a new one when etcd refuses it (see
+  // is_token_error) and open the stream again.
+
+  /// Whether the client has credentials.
+  virtual bool has_credentials() const noexcept = 0;
+  /// The token that calls and new streams carry now; empty before the first authentication,
+  /// without credentials, or when auth is off on the server.
+  virtual std::string token() const = 0;
+  /// Authenticates again unless the token already differs from `stale` (someone else renewed
+  /// it), then calls `done` once, on a transport thread: ok, or why authentication failed
+  /// (Errc::auth_failed for wrong credentials). Without credentials, `done` gets ok at once.
+  virtual void refresh_token(const std::string& stale, std::function<void(Status)> done) = 0;
+  /// How many times the client has authenticated successfully.
+  virtual std::uint64_t authentications() const noexcept = 0;
 };
+
+/// Whether etcd refused a call for want of a valid token: an invalid or expired token, no
+/// token where auth is on, or a token older than the auth store. A new token may cure it.
+bool is_token_error(std::string_view message) noexcept;
 
 /// A transport over gRPC channels, one per endpoint.
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,

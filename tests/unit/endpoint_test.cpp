@@ -49,7 +49,12 @@ TEST(EndpointTest, MalformedEndpointsAreRefusedWithTheirFault) {
   expect_invalid("unix://", "socket path");
 }
 
-TEST(EndpointTest, HttpsIsRefusedUntilTlsIsSupported) { expect_invalid("https://h:2379", "TLS"); }
+TEST(EndpointTest, ParsesHttpsAsTls) {
+  EXPECT_EQ(Endpoint::parse("https://etcd-1:2379"),
+            (Endpoint{Endpoint::Scheme::https, "etcd-1", 2379, ""}));
+  EXPECT_EQ(Endpoint::parse("https://[::1]:2379/").to_string(), "[::1]:2379");
+  expect_invalid("https://h", "port");
+}
 
 TEST(EndpointTest, ClientRefusesNoEndpointAndBadOptions) {
   EXPECT_THROW(Client(ClientOptions{}), Error);

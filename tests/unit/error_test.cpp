@@ -3,6 +3,7 @@
 
 #include "detail/status.hpp"
 #include "etcdpp/error.hpp"
+#include "transport/transport.hpp"
 
 namespace etcdpp {
 namespace {
@@ -44,13 +45,36 @@ TEST(ErrorTest, EtcdMessagesMapToTheirOwnCodesAndOthersKeepTheGrpcCode) {
   EXPECT_EQ(error_from_status(99, "odd"), Errc::unknown);
 }
 
+TEST(ErrorTest, TlsHandshakeFailuresAreTheirOwnCode) {
+  using detail::error_from_status;
+  EXPECT_EQ(error_from_status(14,
+                              "failed to connect to all addresses; last error: UNKNOWN: "
+                              "ipv4:127.0.0.1:1: Ssl handshake failed: SSL_ERROR_SSL: "
+                              "error:0A000086:SSL routines::certificate verify failed"),
+            Errc::tls_handshake_failed);
+  EXPECT_EQ(error_from_status(14,
+                              "TLS handshake refused by the server (does it require a "
+                              "client certificate?): Endpoint read failed"),
+            Errc::tls_handshake_failed);
+  EXPECT_NE(make_error_code(Errc::tls_handshake_failed).message().find("TLS"), std::string::npos);
+}
+
+TEST(ErrorTest, TokenErrorsAreTheOnesANewTokenMayCure) {
+  EXPECT_TRUE(transport::is_token_error("etcdserver: invalid auth token"));
+  EXPECT_TRUE(transport::is_token_error("etcdserver: user name is empty"));
+  EXPECT_TRUE(transport::is_token_error("etcdserver: revision of auth store is old"));
+  EXPECT_FALSE(transport::is_token_error("etcdserver: permission denied"));
+  EXPECT_FALSE(
+      transport::is_token_error("etcdserver: authentication failed, invalid user ID or password"));
+}
+
 TEST(ErrorTest, MessageNamesTheCallAndTheKeyEscapingBinaryBytes) {
   const detail::CallStatus status{make_error_code(Errc::unavailable), "Socket closed"};
   EXPECT_EQ(detail::describe("get", std::string("a\0b\n", 4), status),
             "get \"a\\x00b\\x0a\": Socket closed");
   try {
-    detail::throw_if_failed("put", "k", {make_error_code(Errc::empty_key),
-                                         "etcdserver: key is not provided"});
+    detail::throw_if_failed("put", "k",
+                            {make_error_code(Errc::empty_key), "etcdserver: key is not provided"});
     ADD_FAILURE();
   } catch (const Error& e) {
     // The code's text is not repeated.

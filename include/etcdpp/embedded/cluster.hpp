@@ -65,8 +65,12 @@ struct ClusterOptions {
 ///
 /// **Faults** kill(i) is a crash (SIGKILL), stop(i) a clean shutdown (a leader hands over
 /// first), restart(i) brings a member back on its ports and data dir and waits until it has
-/// rejoined, pause(i) freezes it (SIGSTOP) until resume(i). Adding and removing members at run
-/// time are not offered yet: they come with the Cluster API (member_add, member_remove).
+/// rejoined, pause(i) freezes it (SIGSTOP) until resume(i).
+///
+/// **Membership** add_member() adds a member at run time (Client::member_add, then its etcd
+/// joins the cluster) and gives its index; remove_member(i) removes one (Client::member_remove)
+/// and stops its etcd. Indices never move: a removed member keeps its index, as a Node that is
+/// stopped and cannot be restarted, and size() counts it.
 ///
 /// **Errors** As for Node. When a port picked for a member is taken before etcd binds it, the
 /// whole cluster is started again on fresh ports (a few times at most).
@@ -86,9 +90,9 @@ class Cluster {
   /// Member `index`; throws Error (Errc::invalid_option) when out of range.
   Node& node(std::size_t index);
   const Node& node(std::size_t index) const;
-  /// A client over every member's endpoint, failing over between them.
+  /// A client over every member's endpoint (but removed ones), failing over between them.
   Client client() const;
-  /// Every member's client endpoint, in index order.
+  /// Every member's client endpoint (but removed ones), in index order.
   std::vector<std::string> client_endpoints() const;
   /// The cluster token (--initial-cluster-token).
   const std::string& token() const noexcept;
@@ -111,6 +115,18 @@ class Cluster {
   void pause(std::size_t index);
   /// SIGCONT.
   void resume(std::size_t index);
+
+  /// Adds a voting member on fresh loopback ports, named `<name_prefix><index>`, and waits
+  /// until it serves (it has the data written before). Returns its index. etcd accepts no
+  /// membership change until every member has been connected for 5 s: until then (within
+  /// start_timeout) this and remove_member wait. When the new etcd does not start, it is
+  /// removed from the cluster again and Error is thrown.
+  std::size_t add_member();
+  /// Removes member `index` from the cluster and stops its etcd. Throws Error: Errc::invalid_
+  /// option for an index out of range or removed already, or the member_remove error.
+  void remove_member(std::size_t index);
+  /// Whether member `index` was removed by remove_member.
+  bool removed(std::size_t index) const;
 
  private:
   struct Impl;

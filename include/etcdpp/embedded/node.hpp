@@ -61,9 +61,10 @@ struct ExitInfo {
 /// fields named after etcd flags are passed as those flags (see etcd --help).
 ///
 /// Addresses: either `host` and the two ports (0 picks a free one), or the URL lists, which
-/// win. Client URLs must be `http://host:port` (the Client speaks no TLS yet); they default to
-/// loopback. When the node is clustered (initial_cluster names other members, or
-/// initial_cluster_state is "existing"), peers use TLS with generated certificates
+/// win. Client URLs are `http://host:port`, or `https://host:port` with etcd's --cert-file and
+/// --key-file among extra_flags and client_tls set; they default to loopback. When the node is
+/// clustered (initial_cluster names other members, or initial_cluster_state is "existing"), peers
+/// use TLS with generated certificates
 /// (--peer-auto-tls) unless peer_auto_tls says otherwise: `http://` peer URLs are then used as
 /// `https://`, in every peer flag and in initial_cluster alike, so that members configured the
 /// same way agree.
@@ -125,6 +126,10 @@ struct NodeOptions {
   /// waits while it runs, so it should be quick. The last lines are kept for error messages and
   /// log_tail() in any case.
   std::function<void(std::string_view)> log_sink;
+  /// How the node's own client (readiness, roles, client()) reaches it when its client URLs are
+  /// https://: the CA that signed the node's certificate (--cert-file) and, when etcd requires
+  /// client certificates (--client-cert-auth), one it trusts.
+  TlsOptions client_tls;
 
   /// Options from the [etcd] table of a TOML file, as cl-etcd reads them: each key is an etcd
   /// flag without its dashes (`name`, `listen-client-urls`, `initial-cluster`, ...), each value

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Auth API: enable, disable and status; users and roles; key permissions of roles. Each call
+// is one unary RPC of etcd's Auth service, implemented once on the asynchronous core.
+#include "etcdpp/auth.hpp"
+
+#include "client_core.hpp"
+#include "detail/convert.hpp"
+#include "detail/status.hpp"
+
+namespace etcdpp {
+
+Permission Permission::of_key(Type type, std::string_view key) {
+  return Permission{type, std::string(key), {}};
+}
+
+Permission Permission::of_range(Type type, std::string_view key, std::string_view range_end) {
+  return Permission{type, std::string(key), std::string(range_end)};
+}
+
+Permission Permission::of_prefix(Type type, std::string_view prefix) {
+  // An empty prefix means every key: etcd takes key "\0" with range end "\0" as "from the first
+  // key on" (an empty key would be refused).
+  if (prefix.empty()) return Permission{type, std::string(1, '\0'), std::string(1, '\0')};
+  return Permission{type, std::string(prefix), prefix_range_end(prefix)};
+}
+
+namespace {
+
+namespace pb = detail::pb;
+using detail::CallStatus;
+using Kind = detail::AuthRequest::Kind;
+
+constexpr transport::Method kAuthEnable{"/etcdserverpb.Auth/AuthEnable", false};
+constexpr transport::Method kAuthDisable{"/etcdserverpb.Auth/AuthDisable", false};
+constexpr transport::Method kAuthenticate{"/etcdserverpb.Auth/Authenticate", true};
+constexpr transport::Method kUserAdd{"/etcdserverpb.Auth/UserAdd", false};
+constexpr transport::Method kUserGet{"/etcdserverpb.Auth/UserGet", true};
+constexpr transport::Method kUserList{"/etcdserverpb.Auth/UserList", true};
+constexpr transport::Method kUserDelete{"/etcdserverpb.Auth/UserDelete", false};
+constexpr transport::Method kUserChangePassword{"/etcdserverpb.Auth/UserChangePassword", false};
+constexpr transport::Method kUserGrantRole{"/etcdserverpb.Auth/UserGrantRole", false};
+constexpr transport::Method kUserRevokeRole{"/etcdserverpb.Auth/UserRevokeRole", false};
+constexpr transport::Method kRoleAdd{"/etcdserverpb.Auth/RoleAdd", false};
+constexpr transport::Method kRoleGet{"/etcdserverpb.Auth/RoleGet", true};
+constexpr transport::Method kRoleList{"/etcdserverpb.Auth/RoleList", true};
+constexpr transport::Method kRoleDelete{"/etcdserverpb.Auth/RoleDelete", false};
+constexpr transport::Method kRoleGrantPermission{"/etcdserverpb.Auth/RoleGrantPermission", false};
+constexpr transport::Method kRoleRevokePermission{"/etcdserverpb.Auth/RoleRevokePermission", false};
+
+authpb::Permission::Type to_proto(Permission::Type type) {
+  switch (type) {
+    case Permission::Type::read:
+      return authpb::Permission::READ;
+    case Permission::Type::write:
+      return authpb::Permission::WRITE;
+    case Permission::Type::readwrite:
+      return authpb::Permission::READWRITE;
+  }
+  return authpb::Permission::READ;
+}
+
+Permission::Type from_proto(authpb::Permission::Type type) {
+  switch (type) {
+    case authpb::Permission::WRITE:
+      return Permission::Type::write;
+    case authpb::Permission::READWRITE:
+      return Permission::Type::readwrite;
+    default:
+      return Permission::Type::read;
+  }
+}
+
+template <class R, class Start>
+R run_blocking(std::string_view call, std::string_view name, Start&& start) {
+  detail::Waiter<R> waiter;
+  start(waiter.callback());
+  std::optional<R> result;
+  const CallStatus status = waiter.wait(result);
+  detail::throw_if_failed(call, name, status);
+  return std::move(*result);
+}
+
+/// The name of a call, for the message of its error.
+const char* call_name(Kind kind) {
+  switch (kind) {
+    case Kind::auth_enable:
+      return "auth_enable";
+    case Kind::auth_disable:
+      return "auth_disable";
+    case Kind::user_add:
+      return "user_add";
+    case Kind::user_delete:
+      return "user_delete";
+    case Kind::user_change_password:
+      return "user_change_password";
+    case Kind::user_grant_role:
+      return "user_grant_role";
+    case Kind::user_revoke_role:
+      return "user_revoke_role";
+    case Kind::role_add:
+      return "role_add";
+    case Kind::role_delete:
+      return "role_delete";
+    case Kind::role_grant_permission:
+      return "role_grant_permission";
+    case Kind::role_revoke_permission:
+      return "role_revoke_permission";
+  }
+  return "auth";
+}
+
+/// What an error message names after the call: the user or role, and for calls that involve
+/// a second name (a role, a key) that one too: `user_grant_role "alice" "reader": ...`.
+std::pair<std::string, std::string> subject(const detail::AuthRequest& r) {
+  const std::string call = call_name(r.kind);
+  switch (r.kind) {
+    case Kind::user_grant_role:
+    case Kind::user_revoke_role:
+      return {call + " \"" + r.name + "\"", r.role};
+    case Kind::role_grant_permission:
+    case Kind::role_revoke_permission:
+      return {call + " \"" + r.name + "\"", r.permission.key};
+    default:
+      return {call, r.name};
+  }
+}
+
+}  // namespace
+
+void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResult> cb,
+                        CancellerPtr canceller) const {
+  // Every write answers a header only; `send` makes the call for one request type.
+  auto send = [&]<class Request, class Response>(const transport::Method& method, auto fill) {
+    core_->call_with<Request, Response>(
+        method, fill, timeout_, std::move(canceller), false,
+        [cb = std::move(cb)](CallStatus status, Response&& response) {
+          cb(std::move(status), AuthResult{detail::from_proto(response.header())});
+        });
+  };
+  switch (r.kind) {
+    case Kind::auth_enable:
+      send.template operator()<pb::AuthEnableRequest, pb::AuthEnableResponse>(
+          kAuthEnable, [](pb::AuthEnableRequest&) {});
+      return;
+    case Kind::auth_disable:
+      send.template operator()<pb::AuthDisableRequest, pb::AuthDisableResponse>(
+          kAuthDisable, [](pb::AuthDisableRequest&) {});
+      return;
+    case Kind::user_add:
+      send.template operator()<pb::AuthUserAddRequest, pb::AuthUserAddResponse>(
+          kUserAdd, [&](pb::AuthUserAddRequest& q) {
+            q.set_name(r.name);
+            q.set_password(r.password);
+            q.mutable_options()->set_no_password(r.no_password);
+          });
+      return;
+    case Kind::user_delete:
+      send.template operator()<pb::AuthUserDeleteRequest, pb::AuthUserDeleteResponse>(
+          kUserDelete, [&](pb::AuthUserDeleteRequest& q) { q.set_name(r.name); });
+      return;
+    case Kind::user_change_password:
+      send.template
+      operator()<pb::AuthUserChangePasswordRequest, pb::AuthUserChangePasswordResponse>(
+          kUserChangePassword, [&](pb::AuthUserChangePasswordRequest& q) {
+            q.set_name(r.name);
+            q.set_password(r.password);
+          });
+      return;
+    case Kind::user_grant_role:
+      send.template operator()<pb::AuthUserGrantRoleRequest, pb::AuthUserGrantRoleResponse>(
+          kUserGrantRole, [&](pb::AuthUserGrantRoleRequest& q) {
+            q.set_user(r.name);
+            q.set_role(r.role);
+          });
+      return;
+    case Kind::user_revoke_role:
+      send.template operator()<pb::AuthUserRevokeRoleRequest, pb::AuthUserRevokeRoleResponse>(
+          kUserRevokeRole, [&](pb::AuthUserRevokeRoleRequest& q) {
+            q.set_name(r.name);
+            q.set_role(r.role);
+          });
+      return;
+    case Kind::role_add:
+      send.template operator()<pb::AuthRoleAddRequest, pb::AuthRoleAddResponse>(
+          kRoleAdd, [&](pb::AuthRoleAddRequest& q) { q.set_name(r.name); });
+      return;
+    case Kind::role_delete:
+      send.template operator()<pb::AuthRoleDeleteRequest, pb::AuthRoleDeleteResponse>(
+          kRoleDelete, [&](pb::AuthRoleDeleteRequest& q) { q.set_role(r.name); });
+      return;
+    case Kind::role_grant_permission:
+      send.template
+      operator()<pb::AuthRoleGrantPermissionRequest, pb::AuthRoleGrantPermissionResponse>(
+          kRoleGrantPermission, [&](pb::AuthRoleGrantPermissionRequest& q) {
+            q.set_name(r.name);
+            auto* perm = q.mutable_perm();
+            perm->set_permtype(to_proto(r.permission.type));
+            perm->set_key(r.permission.key);
+            perm->set_range_end(r.permission.range_end);
+          });
+      return;
+    case Kind::role_revoke_permission:
+      send.template
+      operator()<pb::AuthRoleRevokePermissionRequest, pb::AuthRoleRevokePermissionResponse>(
+          kRoleRevokePermission, [&](pb::AuthRoleRevokePermissionRequest& q) {
+            q.set_role(r.name);
+            q.set_key(r.permission.key);
+            q.set_range_end(r.permission.range_end);
+          });
+      return;
+  }
+}
+
+void Client::start_auth_status(detail::Callback<AuthStatusResult> cb,
+                               CancellerPtr canceller) const {
+  // etcd 3.4 has no AuthStatus call. Authenticate tells: with auth off it answers "authentication
+  // is not enabled" before it looks at the user; with auth on, an empty user name fails to
+  // authenticate. Nothing is written either way.
+  core_->call_with<pb::AuthenticateRequest, pb::AuthenticateResponse>(
+      kAuthenticate, [](pb::AuthenticateRequest&) {}, timeout_, std::move(canceller), true,
+      [cb = std::move(cb)](CallStatus status, pb::AuthenticateResponse&& r) {
+        AuthStatusResult out;
+        out.header = detail::from_proto(r.header());
+        if (status.code == Errc::auth_not_enabled) {
+          cb(CallStatus{}, out);
+        } else if (status.code == Errc::auth_failed || !status.code) {
+          out.enabled = true;
+          cb(CallStatus{}, out);
+        } else {
+          cb(std::move(status), out);
+        }
+      });
+}
+
+void Client::start_user_get(const std::string& name, detail::Callback<UserGetResult> cb,
+                            CancellerPtr canceller) const {
+  core_->call_with<pb::AuthUserGetRequest, pb::AuthUserGetResponse>(
+      kUserGet, [&](pb::AuthUserGetRequest& q) { q.set_name(name); }, timeout_,
+      std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::AuthUserGetResponse&& r) {
+        UserGetResult out{detail::from_proto(r.header()), {}};
+        for (auto& role : *r.mutable_roles()) out.roles.push_back(std::move(role));
+        cb(std::move(status), std::move(out));
+      });
+}
+
+void Client::start_user_list(detail::Callback<UserListResult> cb, CancellerPtr canceller) const {
+  core_->call_with<pb::AuthUserListRequest, pb::AuthUserListResponse>(
+      kUserList, [](pb::AuthUserListRequest&) {}, timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::AuthUserListResponse&& r) {
+        UserListResult out{detail::from_proto(r.header()), {}};
+        for (auto& user : *r.mutable_users()) out.users.push_back(std::move(user));
+        cb(std::move(status), std::move(out));
+      });
+}
+
+void Client::start_role_get(const std::string& role, detail::Callback<RoleGetResult> cb,
+                            CancellerPtr canceller) const {
+  core_->call_with<pb::AuthRoleGetRequest, pb::AuthRoleGetResponse>(
+      kRoleGet, [&](pb::AuthRoleGetRequest& q) { q.set_role(role); }, timeout_,
+      std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::AuthRoleGetResponse&& r) {
+        RoleGetResult out{detail::from_proto(r.header()), {}};
+        for (auto& p : *r.mutable_perm()) {
+          out.permissions.push_back(Permission{from_proto(p.permtype()),
+                                               std::move(*p.mutable_key()),
+                                               std::move(*p.mutable_range_end())});
+        }
+        cb(std::move(status), std::move(out));
+      });
+}
+
+void Client::start_role_list(detail::Callback<RoleListResult> cb, CancellerPtr canceller) const {
+  core_->call_with<pb::AuthRoleListRequest, pb::AuthRoleListResponse>(
+      kRoleList, [](pb::AuthRoleListRequest&) {}, timeout_, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::AuthRoleListResponse&& r) {
+        RoleListResult out{detail::from_proto(r.header()), {}};
+        for (auto& role : *r.mutable_roles()) out.roles.push_back(std::move(role));
+        cb(std::move(status), std::move(out));
+      });
+}
+
+namespace {
+/// A blocking auth write: the call named by its kind, the subject in the message.
+AuthResult run_auth(const Client& client, const detail::AuthRequest& request,
+                    void (Client::*start)(const detail::AuthRequest&, detail::Callback<AuthResult>,
+                                          std::shared_ptr<detail::Canceller>) const) {
+  const auto [call, name] = subject(request);
+  return run_blocking<AuthResult>(
+      call, name, [&](auto cb) { (client.*start)(request, std::move(cb), nullptr); });
+}
+}  // namespace
+
+AuthResult Client::auth_enable() const {
+  return run_auth(*this, detail::AuthRequest(Kind::auth_enable), &Client::start_auth);
+}
+
+AuthResult Client::auth_disable() const {
+  return run_auth(*this, detail::AuthRequest(Kind::auth_disable), &Client::start_auth);
+}
+
+AuthStatusResult Client::auth_status() const {
+  return run_blocking<AuthStatusResult>(
+      "auth_status", "", [&](auto cb) { start_auth_status(std::move(cb), nullptr); });
+}
+
+AuthResult Client::user_add(std::string_view name, std::string_view password,
+                            bool no_password) const {
+  return run_auth(*this, detail::AuthRequest(Kind::user_add, name, password, {}, no_password),
+                  &Client::start_auth);
+}
+
+AuthResult Client::user_delete(std::string_view name) const {
+  return run_auth(*this, detail::AuthRequest(Kind::user_delete, name), &Client::start_auth);
+}
+
+UserGetResult Client::user_get(std::string_view name) const {
+  const std::string n(name);
+  return run_blocking<UserGetResult>("user_get", name,
+                                     [&](auto cb) { start_user_get(n, std::move(cb), nullptr); });
+}
+
+UserListResult Client::user_list() const {
+  return run_blocking<UserListResult>("user_list", "",
+                                      [&](auto cb) { start_user_list(std::move(cb), nullptr); });
+}
+
+AuthResult Client::user_change_password(std::string_view name, std::string_view password) const {
+  return run_auth(*this, detail::AuthRequest(Kind::user_change_password, name, password),
+                  &Client::start_auth);
+}
+
+AuthResult Client::user_grant_role(std::string_view user, std::string_view role) const {
+  return run_auth(*this, detail::AuthRequest(Kind::user_grant_role, user, {}, role),
+                  &Client::start_auth);
+}
+
+AuthResult Client::user_revoke_role(std::string_view user, std::string_view role) const {
+  return run_auth(*this, detail::AuthRequest(Kind::user_revoke_role, user, {}, role),
+                  &Client::start_auth);
+}
+
+AuthResult Client::role_add(std::string_view role) const {
+  return run_auth(*this, detail::AuthRequest(Kind::role_add, role), &Client::start_auth);
+}
+
+AuthResult Client::role_delete(std::string_view role) const {
+  return run_auth(*this, detail::AuthRequest(Kind::role_delete, role), &Client::start_auth);
+}
+
+RoleGetResult Client::role_get(std::string_view role) const {
+  const std::string r(role);
+  return run_blocking<RoleGetResult>("role_get", role,
+                                     [&](auto cb) { start_role_get(r, std::move(cb), nullptr); });
+}
+
+RoleListResult Client::role_list() const {
+  return run_blocking<RoleListResult>("role_list", "",
+                                      [&](auto cb) { start_role_list(std::move(cb), nullptr); });
+}
+
+AuthResult Client::role_grant_permission(std::string_view role,
+                                         const Permission& permission) const {
+  return run_auth(*this,
+                  detail::AuthRequest(Kind::role_grant_permission, role, {}, {}, false, permission),
+                  &Client::start_auth);
+}
+
+AuthResult Client::role_revoke_permission(std::string_view role, std::string_view key,
+                                          std::string_view range_end) const {
+  return run_auth(*this,
+                  detail::AuthRequest(Kind::role_revoke_permission, role, {}, {}, false,
+                                      Permission::of_range(Permission::Type::read, key, range_end)),
+                  &Client::start_auth);
+}
+
+}  // namespace etcdpp
