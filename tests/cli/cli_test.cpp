@@ -562,16 +562,108 @@ TEST(CliNodeTest, RunsALocalClusterAndPrintsEachMembersRole) {
   expect_stops_on(node, SIGTERM);
 }
 
-TEST(CliFlagsTest, AuthAndTlsFlagsAreRefusedClearly) {
-  for (const std::string flag : {"--user=root", "--cacert=/tmp/ca.pem"}) {
-    const Outcome o = etcdpp({flag, "get", "k"});
-    EXPECT_EQ(o.exit_code, 4);  // etcdctl's ExitBadFeature
-    EXPECT_NE(o.err.find("is not supported yet"), std::string::npos) << o.err;
-    EXPECT_EQ(o.out, "");
+TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"alarm", "list"},
+                                             {"alarm", "disarm"},
+                                             {"defrag"},
+                                             {"endpoint", "hashkv"},
+                                             {"endpoint", "hashkv", "-w", "json"},
+                                             {"move-leader", "1234"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(got.exit_code, want.exit_code) << args[0] << ": " << got.err;
+    EXPECT_EQ(got.out, want.out) << args[0];
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << args[0];
   }
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("etcdpp-cli-snapshot-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const Outcome want = etcdctl({"snapshot", "save", (dir / "etcdctl.db").string()});
+  const Outcome got = etcdpp({"snapshot", "save", (dir / "etcdpp.db").string()});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "Snapshot saved at " + (dir / "etcdpp.db").string() + "\n");
+  EXPECT_EQ(want.out, "Snapshot saved at " + (dir / "etcdctl.db").string() + "\n");
+  EXPECT_GT(std::filesystem::file_size(dir / "etcdpp.db"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "etcdpp.db.part"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliFlagsTest, CredentialAndTlsFlagsAreCheckedAsEtcdctlTakesThem) {
+  // Credentials against a node without authentication: the calls go through.
+  const Outcome with_user = etcdpp({"--user=alice:pw", "get", "nothing"});
+  EXPECT_EQ(with_user.exit_code, 0) << with_user.err;
+  const Outcome password_alone = etcdpp({"--password=pw", "get", "k"});
+  EXPECT_EQ(password_alone.exit_code, 128);
+  EXPECT_EQ(password_alone.err, "Error: --password is given without --user\n");
+  const Outcome cert_alone = etcdpp({"--cert=/tmp/client.pem", "get", "k"});
+  EXPECT_EQ(cert_alone.exit_code, 128);
+  EXPECT_EQ(cert_alone.err, "Error: --cert and --key must be given together\n");
   const Outcome unknown = etcdpp({"get", "k", "--no-such-flag"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_EQ(unknown.err.rfind("Error: ", 0), 0u) << unknown.err;
+}
+
+TEST(CliAuthTest, UsersRolesAndAuthenticationPrintWhatEtcdctlPrints) {
+  // A node of its own: authentication would lock the other tests out of the shared one.
+  embedded::Node node;
+  const std::string endpoint = "--endpoints=" + node.client_endpoint();
+  struct Step {
+    std::vector<std::string> args;
+    std::string input;
+  };
+  const std::vector<Step> steps = {
+      {{"user", "add", "root:rootpw"}, ""},
+      {{"user", "add", "alice", "--interactive=false"}, "alicepw\n"},
+      {{"user", "add", "alice:again"}, ""},
+      {{"role", "add", "reader"}, ""},
+      {{"role", "grant-permission", "reader", "read", "k1"}, ""},
+      {{"role", "grant-permission", "--prefix", "reader", "readwrite", "pre/"}, ""},
+      {{"role", "grant-permission", "reader", "readwrite", "k2", "k5"}, ""},
+      {{"role", "grant-permission", "reader", "bogus", "k1"}, ""},
+      {{"role", "get", "reader"}, ""},
+      {{"role", "get", "reader", "-w", "json"}, ""},
+      {{"role", "list"}, ""},
+      {{"user", "grant-role", "alice", "reader"}, ""},
+      {{"user", "get", "alice"}, ""},
+      {{"user", "get", "alice", "--detail"}, ""},
+      {{"user", "list"}, ""},
+      {{"user", "list", "-w", "json"}, ""},
+      {{"auth", "enable"}, ""},
+      {{"--user=alice:alicepw", "get", "k1"}, ""},
+      {{"--user=alice:alicepw", "put", "k1", "v"}, ""},
+      {{"--user=alice", "--password=wrong", "get", "k1"}, ""},
+      {{"get", "k1"}, ""},
+      {{"--user=root:rootpw", "auth", "disable"}, ""},
+      {{"user", "revoke-role", "alice", "reader"}, ""},
+      {{"user", "revoke-role", "alice", "reader"}, ""},
+      {{"role", "revoke-permission", "reader", "k1"}, ""},
+      {{"role", "revoke-permission", "reader", "k2", "k5"}, ""},
+      {{"role", "revoke-permission", "reader", "--prefix", "pre/"}, ""},
+      {{"user", "passwd", "alice", "--interactive=false"}, "newpw\n"},
+      {{"user", "delete", "alice"}, ""},
+      {{"role", "delete", "reader"}, ""},
+      {{"user", "delete", "root"}, ""},
+      {{"role", "delete", "root"}, ""},
+      {{"user", "delete", "nobody"}, ""},
+  };
+  std::vector<Outcome> runs[2];
+  // The whole story told by etcdctl, then by etcdpp: each leaves the node as it found it.
+  for (int tool = 0; tool < 2; ++tool) {
+    for (const Step& step : steps) {
+      std::vector<std::string> argv = step.args;
+      argv.insert(argv.begin(), endpoint);
+      argv.insert(argv.begin(), tool == 0 ? etcdctl_path() : std::string(ETCDPP_CLI_BINARY));
+      runs[tool].push_back(run(argv, step.input));
+    }
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::string what = steps[i].args[0] + " " + steps[i].args[1];
+    EXPECT_EQ(runs[1][i].exit_code, runs[0][i].exit_code)
+        << i << " " << what << ": " << runs[1][i].err;
+    EXPECT_EQ(masked(runs[1][i].out), masked(runs[0][i].out)) << i << " " << what;
+    EXPECT_EQ(error_lines(runs[1][i].err), error_lines(runs[0][i].err)) << i << " " << what;
+  }
 }
 
 }  // namespace

@@ -71,6 +71,8 @@ class Context {
   Format format_ = Format::simple;
   std::chrono::milliseconds command_timeout_{5000};
   std::chrono::milliseconds dial_timeout_{2000};
+  std::string username_;
+  std::string password_;
   std::optional<Client> client_;
 };
 

@@ -80,8 +80,54 @@ int run_lease_keep_alive(Context& ctx, const std::vector<std::string>& args, boo
 std::vector<std::string> endpoints_of(Context& ctx, bool cluster);
 
 int run_member_list(Context& ctx);
+int run_member_add(Context& ctx, const std::vector<std::string>& args, const std::string& peer_urls,
+                   bool learner);
+int run_member_remove(Context& ctx, const std::vector<std::string>& args);
+int run_member_update(Context& ctx, const std::vector<std::string>& args,
+                      const std::string& peer_urls);
+int run_member_promote(Context& ctx, const std::vector<std::string>& args);
+int run_alarm_list(Context& ctx);
+int run_alarm_disarm(Context& ctx);
+int run_defrag(Context& ctx, bool cluster);
+int run_snapshot_save(Context& ctx, const std::vector<std::string>& args);
+int run_move_leader(Context& ctx, const std::vector<std::string>& args);
+int run_endpoint_hashkv(Context& ctx, bool cluster, std::int64_t revision);
 int run_endpoint_status(Context& ctx, bool cluster);
 int run_endpoint_health(Context& ctx, bool cluster);
+
+struct UserArgs {
+  std::vector<std::string> args;
+  bool interactive = true;  ///< Ask the password on the terminal (else the first line of stdin).
+  bool no_password = false;
+  bool detail = false;
+};
+
+struct RoleArgs {
+  std::vector<std::string> args;
+  bool prefix = false;
+  bool from_key = false;
+};
+
+/// A password: asked on the terminal without echo when `interactive` and stdin is one, else the
+/// first line of stdin.
+std::string read_password(const std::string& prompt, bool interactive);
+
+int run_auth_enable(Context& ctx);
+int run_auth_disable(Context& ctx);
+int run_auth_status(Context& ctx);
+int run_user_add(Context& ctx, const UserArgs& a);
+int run_user_delete(Context& ctx, const UserArgs& a);
+int run_user_get(Context& ctx, const UserArgs& a);
+int run_user_list(Context& ctx);
+int run_user_passwd(Context& ctx, const UserArgs& a);
+int run_user_grant_role(Context& ctx, const UserArgs& a);
+int run_user_revoke_role(Context& ctx, const UserArgs& a);
+int run_role_add(Context& ctx, const RoleArgs& a);
+int run_role_delete(Context& ctx, const RoleArgs& a);
+int run_role_get(Context& ctx, const RoleArgs& a);
+int run_role_list(Context& ctx);
+int run_role_grant_permission(Context& ctx, const RoleArgs& a);
+int run_role_revoke_permission(Context& ctx, const RoleArgs& a);
 
 struct NodeArgs {
   std::string config;       ///< A TOML file with an [etcd] table.

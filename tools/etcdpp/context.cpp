@@ -73,22 +73,30 @@ Context::Context(GlobalFlags flags) : flags_(std::move(flags)) {
   } else {
     throw ExitError{exit_bad_feature, "unknown output format \"" + flags_.write_out + "\""};
   }
-  // Authentication and TLS are accepted as etcdctl spells them, and refused until the client
-  // offers them, rather than silently connecting without them.
-  const std::pair<const char*, const std::string*> unsupported[] = {
-      {"--user", &flags_.user},
-      {"--password", &flags_.password},
-      {"--cacert", &flags_.cacert},
-      {"--cert", &flags_.cert},
-      {"--key", &flags_.key}};
-  for (const auto& [name, value] : unsupported) {
-    if (!value->empty()) {
-      throw ExitError{exit_bad_feature, std::string(name) +
-                                            " is not supported yet: this etcdpp speaks neither "
-                                            "authentication nor TLS"};
-    }
-  }
   set_hex_output(flags_.hex);
+  // --user name:password, or --user name with --password, or the password asked on the
+  // terminal, as etcdctl takes them.
+  if (!flags_.user.empty()) {
+    const auto colon = flags_.user.find(':');
+    if (!flags_.password.empty()) {
+      if (colon != std::string::npos) {
+        throw ExitError{exit_bad_args, "--user shouldn't include password when --password is set"};
+      }
+      username_ = flags_.user;
+      password_ = flags_.password;
+    } else if (colon != std::string::npos) {
+      username_ = flags_.user.substr(0, colon);
+      password_ = flags_.user.substr(colon + 1);
+    } else {
+      username_ = flags_.user;
+      password_ = read_password("Password: ", true);
+    }
+  } else if (!flags_.password.empty()) {
+    throw ExitError{exit_bad_args, "--password is given without --user"};
+  }
+  if (flags_.cert.empty() != flags_.key.empty()) {
+    throw ExitError{exit_bad_args, "--cert and --key must be given together"};
+  }
   command_timeout_ = parse_duration(flags_.command_timeout, "command-timeout");
   dial_timeout_ = parse_duration(flags_.dial_timeout, "dial-timeout");
   if (flags_.endpoints.empty()) throw ExitError{exit_bad_args, "no endpoint given"};
@@ -97,6 +105,11 @@ Context::Context(GlobalFlags flags) : flags_(std::move(flags)) {
 ClientOptions Context::options(std::vector<std::string> endpoints) const {
   ClientOptions o;
   o.endpoints = std::move(endpoints);
+  o.username = username_;
+  o.password = password_;
+  o.tls.ca_file = flags_.cacert;
+  o.tls.cert_file = flags_.cert;
+  o.tls.key_file = flags_.key;
   o.connect_timeout = dial_timeout_;
   o.call_timeout = command_timeout_;
   return o;
@@ -128,6 +141,8 @@ ExitError call_error(const std::system_error& e) {
     if (value == Errc::deadline_exceeded || value == Errc::unavailable) {
       return {exit_error, "context deadline exceeded"};
     }
+    // etcdctl authenticates when it connects: wrong credentials are a bad connection to it.
+    if (value == Errc::auth_failed) return {exit_bad_connection, ec.message()};
     // etcd's own errors read exactly as etcdctl prints them.
     if (ec.value() >= 100 && ec.value() < 200) return {exit_error, ec.message()};
   }

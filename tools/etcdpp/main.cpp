@@ -36,16 +36,14 @@ int run(int argc, char** argv) {
   app.add_option("--endpoints", endpoints, "gRPC endpoints, comma-separated")
       ->envname("ETCDCTL_ENDPOINTS")
       ->capture_default_str();
-  app.add_option("--user", flags.user, "username[:password] for authentication (not supported yet)")
+  app.add_option("--user", flags.user, "username[:password] for authentication")
       ->envname("ETCDCTL_USER");
-  app.add_option("--password", flags.password, "password for authentication (not supported yet)")
+  app.add_option("--password", flags.password, "password for authentication")
       ->envname("ETCDCTL_PASSWORD");
-  app.add_option("--cacert", flags.cacert, "CA bundle of TLS-enabled servers (not supported yet)")
+  app.add_option("--cacert", flags.cacert, "CA bundle of TLS-enabled servers")
       ->envname("ETCDCTL_CACERT");
-  app.add_option("--cert", flags.cert, "TLS certificate of the client (not supported yet)")
-      ->envname("ETCDCTL_CERT");
-  app.add_option("--key", flags.key, "TLS key of the client (not supported yet)")
-      ->envname("ETCDCTL_KEY");
+  app.add_option("--cert", flags.cert, "TLS certificate of the client")->envname("ETCDCTL_CERT");
+  app.add_option("--key", flags.key, "TLS key of the client")->envname("ETCDCTL_KEY");
   app.add_option("--command-timeout", flags.command_timeout, "timeout of short commands")
       ->envname("ETCDCTL_COMMAND_TIMEOUT")
       ->capture_default_str();
@@ -157,6 +155,66 @@ int run(int argc, char** argv) {
   auto* member_list_cmd = member_cmd->add_subcommand("list", "Lists all members in the cluster");
   member_list_cmd->callback([&] { action = [&](Context& c) { return run_member_list(c); }; });
 
+  std::vector<std::string> member_args;
+  std::string peer_urls;
+  bool learner = false;
+  auto* member_add_cmd = member_cmd->add_subcommand("add", "Adds a member into the cluster");
+  member_add_cmd->add_option("name", member_args, "<memberName>");
+  member_add_cmd->add_option("--peer-urls", peer_urls,
+                             "comma separated peer URLs for the new member.");
+  member_add_cmd->add_flag("--learner", learner, "indicates if the new member is raft learner");
+  member_add_cmd->callback([&] {
+    action = [&](Context& c) { return run_member_add(c, member_args, peer_urls, learner); };
+  });
+  auto* member_remove_cmd =
+      member_cmd->add_subcommand("remove", "Removes a member from the cluster");
+  member_remove_cmd->add_option("id", member_args, "<memberID>");
+  member_remove_cmd->callback(
+      [&] { action = [&](Context& c) { return run_member_remove(c, member_args); }; });
+  auto* member_update_cmd = member_cmd->add_subcommand("update", "Updates a member in the cluster");
+  member_update_cmd->add_option("id", member_args, "<memberID>");
+  member_update_cmd->add_option("--peer-urls", peer_urls,
+                                "comma separated peer URLs for the updated member.");
+  member_update_cmd->callback(
+      [&] { action = [&](Context& c) { return run_member_update(c, member_args, peer_urls); }; });
+  auto* member_promote_cmd =
+      member_cmd->add_subcommand("promote", "Promotes a non-voting member in the cluster");
+  member_promote_cmd->add_option("id", member_args, "<memberID>");
+  member_promote_cmd->callback(
+      [&] { action = [&](Context& c) { return run_member_promote(c, member_args); }; });
+
+  auto* alarm_cmd = app.add_subcommand("alarm", "Alarm related commands");
+  alarm_cmd->require_subcommand(1);
+  alarm_cmd->add_subcommand("list", "Lists all alarms")->callback([&] {
+    action = [&](Context& c) { return run_alarm_list(c); };
+  });
+  alarm_cmd->add_subcommand("disarm", "Disarms all alarms")->callback([&] {
+    action = [&](Context& c) { return run_alarm_disarm(c); };
+  });
+
+  bool defrag_cluster = false;
+  auto* defrag_cmd = app.add_subcommand(
+      "defrag", "Defragments the storage of the etcd members with given endpoints");
+  defrag_cmd->add_flag("--cluster", defrag_cluster,
+                       "use all endpoints from the cluster member list");
+  defrag_cmd->callback([&] { action = [&](Context& c) { return run_defrag(c, defrag_cluster); }; });
+
+  std::vector<std::string> snapshot_args;
+  auto* snapshot_cmd = app.add_subcommand("snapshot", "Manages etcd node snapshots");
+  snapshot_cmd->require_subcommand(1);
+  auto* snapshot_save_cmd =
+      snapshot_cmd->add_subcommand("save", "Stores an etcd node backend snapshot to a given file");
+  snapshot_save_cmd->add_option("filename", snapshot_args, "<filename>");
+  snapshot_save_cmd->callback(
+      [&] { action = [&](Context& c) { return run_snapshot_save(c, snapshot_args); }; });
+
+  std::vector<std::string> move_leader_args;
+  auto* move_leader_cmd =
+      app.add_subcommand("move-leader", "Transfers leadership to another etcd cluster member.");
+  move_leader_cmd->add_option("transferee", move_leader_args, "<transferee-member-id>");
+  move_leader_cmd->callback(
+      [&] { action = [&](Context& c) { return run_move_leader(c, move_leader_args); }; });
+
   auto* endpoint_cmd = app.add_subcommand("endpoint", "Endpoint related commands");
   endpoint_cmd->require_subcommand(1);
   bool cluster = false;
@@ -164,9 +222,79 @@ int run(int argc, char** argv) {
   auto* status_cmd = endpoint_cmd->add_subcommand("status", "Prints out the status of endpoints");
   status_cmd->callback(
       [&] { action = [&](Context& c) { return run_endpoint_status(c, cluster); }; });
+  std::int64_t hashkv_rev = 0;
+  auto* hashkv_cmd =
+      endpoint_cmd->add_subcommand("hashkv", "Prints the KV history hash for each endpoint");
+  hashkv_cmd->add_option("--rev", hashkv_rev, "maximum revision to hash (default: all revisions)");
+  hashkv_cmd->callback(
+      [&] { action = [&](Context& c) { return run_endpoint_hashkv(c, cluster, hashkv_rev); }; });
   auto* health_cmd = endpoint_cmd->add_subcommand("health", "Checks the healthiness of endpoints");
   health_cmd->callback(
       [&] { action = [&](Context& c) { return run_endpoint_health(c, cluster); }; });
+
+  auto* auth_cmd = app.add_subcommand("auth", "Enable or disable authentication");
+  auth_cmd->require_subcommand(1);
+  auth_cmd->add_subcommand("enable", "Enables authentication")->callback([&] {
+    action = [&](Context& c) { return run_auth_enable(c); };
+  });
+  auth_cmd->add_subcommand("disable", "Disables authentication")->callback([&] {
+    action = [&](Context& c) { return run_auth_disable(c); };
+  });
+  auth_cmd->add_subcommand("status", "Returns authentication status")->callback([&] {
+    action = [&](Context& c) { return run_auth_status(c); };
+  });
+
+  UserArgs user;
+  auto* user_cmd = app.add_subcommand("user", "User related commands");
+  user_cmd->require_subcommand(1);
+  const auto user_verb = [&](const char* name, const char* help,
+                             int (*run)(Context&, const UserArgs&)) {
+    auto* cmd = user_cmd->add_subcommand(name, help);
+    cmd->add_option("args", user.args, "<user name> ...");
+    cmd->callback([&, run] { action = [&, run](Context& c) { return run(c, user); }; });
+    return cmd;
+  };
+  auto* user_add_cmd = user_verb("add", "Adds a new user", run_user_add);
+  user_add_cmd->add_flag("--interactive,!--no-interactive", user.interactive,
+                         "Read password from stdin instead of interactive terminal");
+  user_add_cmd->add_flag("--no-password", user.no_password,
+                         "Create a user without password (CN based auth only)");
+  user_verb("delete", "Deletes a user", run_user_delete);
+  user_verb("get", "Gets detailed information of a user", run_user_get)
+      ->add_flag("--detail", user.detail, "Show permissions of roles granted to the user");
+  user_cmd->add_subcommand("list", "Lists all users")->callback([&] {
+    action = [&](Context& c) { return run_user_list(c); };
+  });
+  user_verb("passwd", "Changes password of user", run_user_passwd)
+      ->add_flag("--interactive,!--no-interactive", user.interactive,
+                 "If true, read password from stdin instead of interactive terminal");
+  user_verb("grant-role", "Grants a role to a user", run_user_grant_role);
+  user_verb("revoke-role", "Revokes a role from a user", run_user_revoke_role);
+
+  RoleArgs role;
+  auto* role_cmd = app.add_subcommand("role", "Role related commands");
+  role_cmd->require_subcommand(1);
+  const auto role_verb = [&](const char* name, const char* help,
+                             int (*run)(Context&, const RoleArgs&)) {
+    auto* cmd = role_cmd->add_subcommand(name, help);
+    cmd->add_option("args", role.args, "<role name> ...");
+    cmd->callback([&, run] { action = [&, run](Context& c) { return run(c, role); }; });
+    return cmd;
+  };
+  role_verb("add", "Adds a new role", run_role_add);
+  role_verb("delete", "Deletes a role", run_role_delete);
+  role_verb("get", "Gets detailed information of a role", run_role_get);
+  role_cmd->add_subcommand("list", "Lists all roles")->callback([&] {
+    action = [&](Context& c) { return run_role_list(c); };
+  });
+  for (auto* cmd :
+       {role_verb("grant-permission", "Grants a key to a role", run_role_grant_permission),
+        role_verb("revoke-permission", "Revokes a key from a role", run_role_revoke_permission)}) {
+    cmd->add_flag("--prefix", role.prefix, "grant a prefix permission");
+    cmd->add_flag("--from-key", role.from_key,
+                  "grant a permission of keys that are greater than or equal to the given key "
+                  "using byte compare");
+  }
 
   auto* version_cmd = app.add_subcommand("version", "Prints the version of etcdpp");
   version_cmd->callback([&] {
