@@ -585,7 +585,7 @@ class GrpcTransport final : public Transport {
     auto exchange = std::make_shared<Exchange>();
     exchange->request.set_name(auth_->username);
     exchange->request.set_password(auth_->password);
-    const UnaryOptions options{Clock::now() + options_.call_timeout, true, nullptr};
+    const UnaryOptions options{Clock::now() + options_.call_timeout, true, nullptr, std::nullopt};
     start_unary(
         kAuthenticate, exchange->request, &exchange->response, options,
         [this, exchange](Status status) {
