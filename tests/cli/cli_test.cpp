@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: Apache-2.0
+// The etcdpp command-line tool beside etcdctl, both run as child processes against the tests' own
+// etcd: for a table of commands their output, error text and exit code are the same, modulo the
+// fields named below that legitimately differ between two runs; and what one writes the other
+// reads.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/subprocess.hpp"
+#include "support/test_env.hpp"
+
+#ifndef ETCDPP_CLI_BINARY
+#error "ETCDPP_CLI_BINARY must name the etcdpp executable"
+#endif
+
+extern char** environ;
+
+namespace etcdpp {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// JSON fields whose values differ between two runs of the same write (revisions of independent
+// writes, lease IDs, remaining TTLs) or between two moments (raft indexes, database sizes, how
+// long a health check took). They are masked in JSON output only; every other field must be
+// equal.
+const std::vector<std::string> kMaskedJsonFields = {
+    "revision",  "create_revision",  "mod_revision", "ID",          "id",  "ttl",
+    "raftIndex", "raftAppliedIndex", "dbSize",       "dbSizeInUse", "took"};
+
+std::string etcdctl_path() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const auto candidate = std::filesystem::path(dir) / "etcdctl";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  ADD_FAILURE() << "etcdctl not found on PATH: install the Debian package etcd-client";
+  return "/usr/bin/etcdctl";
+}
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs `argv` with `input` on its stdin; kills it if it runs past `timeout`.
+Outcome run(const std::vector<std::string>& argv, const std::string& input = {},
+            std::chrono::milliseconds timeout = 10s) {
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return {};
+  }
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  ::posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int spawn_error = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err[1]);
+  Outcome o;
+  if (spawn_error != 0) {
+    ::close(in[1]);
+    ::close(out[0]);
+    ::close(err[0]);
+    ADD_FAILURE() << "cannot start " << argv[0];
+    return o;
+  }
+  // Inputs are small: they fit in the pipe, so writing all first cannot block on the child.
+  if (!input.empty()) {
+    [[maybe_unused]] const auto n = ::write(in[1], input.data(), input.size());
+  }
+  ::close(in[1]);
+  const auto deadline = Clock::now() + timeout;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&o.out, &o.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    const int n = ::poll(fds, 2, static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char chunk[4096];
+      const ssize_t got = ::read(fds[i].fd, chunk, sizeof chunk);
+      if (got > 0) {
+        sinks[i]->append(chunk, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  if (open_fds > 0) {
+    ADD_FAILURE() << argv[0] << " ran past " << timeout.count() << " ms";
+    ::kill(pid, SIGKILL);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return o;
+}
+
+std::vector<std::string> with_endpoint(const std::string& tool, std::vector<std::string> args) {
+  args.insert(args.begin(), "--endpoints=" + test::node().client_endpoint());
+  args.insert(args.begin(), tool);
+  return args;
+}
+
+Outcome etcdctl(const std::vector<std::string>& args, const std::string& input = {}) {
+  static const std::string path = etcdctl_path();
+  return run(with_endpoint(path, args), input);
+}
+
+Outcome etcdpp(const std::vector<std::string>& args, const std::string& input = {}) {
+  return run(with_endpoint(ETCDPP_CLI_BINARY, args), input);
+}
+
+// etcdctl's client logs its retries as JSON lines on stderr; only its "Error:" lines are its
+// answer.
+std::string error_lines(const std::string& err) {
+  std::stringstream in(err);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Error:", 0) == 0) out += line + "\n";
+  }
+  return out;
+}
+
+void mask_fields(nlohmann::json& j) {
+  if (j.is_object()) {
+    for (auto& [name, value] : j.items()) {
+      if (std::find(kMaskedJsonFields.begin(), kMaskedJsonFields.end(), name) !=
+          kMaskedJsonFields.end()) {
+        value = "<masked>";
+      } else {
+        mask_fields(value);
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& item : j) mask_fields(item);
+  }
+}
+
+/// The output with the masked fields of each JSON line replaced; other lines as they are.
+std::string masked(const std::string& out) {
+  std::stringstream in(out);
+  std::string result;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && (line[0] == '{' || line[0] == '[')) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_discarded()) {
+        mask_fields(j);
+        line = j.dump();
+      }
+    }
+    result += line + "\n";
+  }
+  return result;
+}
+
+/// One row of the table: a command run by both tools on the same data.
+struct Case {
+  std::string name;
+  /// Keys (under the test's prefix) and values written before the command.
+  std::vector<std::pair<std::string, std::string>> data;
+  /// The command line after the global flags; "{p}" is the test's prefix, "{rev}" the revision
+  /// of the first write of `data`.
+  std::vector<std::string> args;
+  std::string input;
+  /// The command writes: the data is written again before each tool runs, and the fields of
+  /// kMaskedJsonFields are masked. Otherwise both tools read the very same data and their output
+  /// must be equal byte for byte.
+  bool writes = false;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class CliTest : public ::testing::TestWithParam<Case> {};
+
+std::vector<std::string> expand(std::vector<std::string> args, const std::string& prefix,
+                                std::int64_t rev) {
+  for (auto& a : args) {
+    for (std::size_t at; (at = a.find("{p}")) != std::string::npos;) a.replace(at, 3, prefix);
+    for (std::size_t at; (at = a.find("{rev}")) != std::string::npos;) {
+      a.replace(at, 5, std::to_string(rev));
+    }
+  }
+  return args;
+}
+
+TEST_P(CliTest, EtcdppPrintsWhatEtcdctlPrints) {
+  const Case& c = GetParam();
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  std::int64_t first_rev = 0;
+  const auto write_data = [&] {
+    client.delete_range(prefix.str(), {.prefix = true});
+    first_rev = 0;
+    for (const auto& [k, v] : c.data) {
+      const auto r = client.put(prefix(k), v);
+      if (first_rev == 0) first_rev = r.header.revision;
+    }
+  };
+  write_data();
+  const std::string input = expand({c.input}, prefix.str(), first_rev)[0];
+  const Outcome want = etcdctl(expand(c.args, prefix.str(), first_rev), input);
+  if (c.writes) write_data();
+  const Outcome got = etcdpp(expand(c.args, prefix.str(), first_rev), input);
+
+  EXPECT_EQ(got.exit_code, want.exit_code) << "etcdpp's stderr: " << got.err;
+  EXPECT_EQ(error_lines(got.err), error_lines(want.err));
+  if (c.writes) {
+    EXPECT_EQ(masked(got.out), masked(want.out));
+  } else {
+    EXPECT_EQ(got.out, want.out);
+  }
+}
+
+const std::vector<std::pair<std::string, std::string>> kThree = {
+    {"a", "1"}, {"b", "two"}, {"c", "three 3"}};
+
+INSTANTIATE_TEST_SUITE_P(
+    Commands, CliTest,
+    ::testing::Values(
+        Case{"put", {}, {"put", "{p}k", "v"}, {}, true},
+        Case{"put_prev_kv", {{"k", "old"}}, {"put", "--prev-kv", "{p}k", "new"}, {}, true},
+        Case{"put_json", {}, {"put", "{p}k", "v", "-w", "json"}, {}, true},
+        Case{"put_prev_kv_json",
+             {{"k", "old"}},
+             {"put", "{p}k", "new", "--prev-kv", "-w", "json"},
+             {},
+             true},
+        Case{"put_ignore_value_missing_key", {}, {"put", "{p}k", "--ignore-value"}, {}, true},
+        Case{"put_bad_lease", {}, {"put", "{p}k", "v", "--lease=zz"}, {}, true},
+        Case{"put_no_value", {}, {"put", "{p}k"}, {}, true},
+        Case{"get_one", kThree, {"get", "{p}b"}}, Case{"get_missing", kThree, {"get", "{p}zz"}},
+        Case{"get_prefix", kThree, {"get", "--prefix", "{p}"}},
+        Case{"get_range", kThree, {"get", "{p}a", "{p}c"}},
+        Case{"get_from_key", kThree, {"get", "--from-key", "{p}b"}},
+        Case{"get_keys_only", kThree, {"get", "--prefix", "--keys-only", "{p}"}},
+        Case{"get_print_value_only", kThree, {"get", "--prefix", "--print-value-only", "{p}"}},
+        Case{"get_limit", kThree, {"get", "--prefix", "--limit=2", "{p}"}},
+        Case{"get_limit_json", kThree, {"get", "--prefix", "--limit", "1", "{p}", "-w", "json"}},
+        Case{
+            "get_sorted", kThree, {"get", "--prefix", "--sort-by=VALUE", "--order=DESCEND", "{p}"}},
+        Case{"get_rev", {{"k", "first"}, {"k", "second"}}, {"get", "{p}k", "--rev={rev}"}},
+        Case{"get_rev_json",
+             {{"k", "first"}, {"k", "second"}},
+             {"get", "{p}k", "--rev={rev}", "-w", "json"}},
+        Case{"get_json", kThree, {"get", "--prefix", "{p}", "-w", "json"}},
+        Case{"get_hex", kThree, {"get", "--prefix", "{p}", "--hex"}},
+        Case{"get_serializable", kThree, {"get", "--consistency=s", "{p}a"}},
+        Case{"get_future_rev", kThree, {"get", "{p}a", "--rev=999999999"}},
+        Case{"get_no_key", {}, {"get"}},
+        Case{"get_bad_order", kThree, {"get", "--prefix", "{p}", "--order=SIDEWAYS"}},
+        Case{"get_prefix_and_from_key", kThree, {"get", "--prefix", "--from-key", "{p}"}},
+        Case{"get_table", kThree, {"get", "{p}a", "-w", "table"}},
+        Case{"del_one", kThree, {"del", "{p}a"}, {}, true},
+        Case{"del_missing", kThree, {"del", "{p}zz"}, {}, true},
+        Case{"del_prefix_prev_kv", kThree, {"del", "--prefix", "--prev-kv", "{p}"}, {}, true},
+        Case{"del_prefix_json",
+             kThree,
+             {"del", "--prefix", "--prev-kv", "{p}", "-w", "json"},
+             {},
+             true},
+        Case{"del_from_key", kThree, {"del", "--from-key", "{p}b"}, {}, true},
+        Case{"txn_success",
+             kThree,
+             {"txn"},
+             "value(\"{p}a\") = \"1\"\nmod(\"{p}b\") > \"0\"\n\nput {p}d \"four 4\"\nget {p}a\n"
+             "del {p}c\n\nput {p}e x\n\n",
+             true},
+        Case{"txn_failure_json",
+             kThree,
+             {"txn", "-w", "json"},
+             "version(\"{p}a\") = \"5\"\n\nput {p}d 4\n\nget {p} --prefix\nput {p}e x\n\n",
+             true},
+        Case{"txn_malformed", kThree, {"txn"}, "bogus(\"{p}a\") = \"1\"\n\n\n\n", true},
+        Case{"member_list", {}, {"member", "list"}},
+        Case{"member_list_json", {}, {"member", "list", "-w", "json"}},
+        Case{"member_list_table", {}, {"member", "list", "-w", "table"}},
+        Case{"endpoint_status_json", {}, {"endpoint", "status", "-w", "json"}, {}, true},
+        Case{"endpoint_health_json", {}, {"endpoint", "health", "-w", "json"}, {}, true},
+        Case{"lease_timetolive_missing", {}, {"lease", "timetolive", "1234"}},
+        Case{"lease_timetolive_missing_json", {}, {"lease", "timetolive", "1234", "-w", "json"}},
+        Case{"lease_grant_bad_ttl", {}, {"lease", "grant", "ten"}},
+        Case{"lease_bad_id", {}, {"lease", "revoke", "xyz"}},
+        Case{"compaction_future", {}, {"compaction", "999999999"}},
+        Case{"compaction_no_revision", {}, {"compaction"}},
+        Case{"lease_grant_no_ttl", {}, {"lease", "grant"}}, Case{"watch_no_key", {}, {"watch"}}),
+    [](const auto& info) { return info.param.name; });
+
+std::string replace_all(std::string text, const std::string& pattern, const std::string& with) {
+  return std::regex_replace(text, std::regex(pattern), with);
+}
+
+std::string hex_id(LeaseId id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx",
+                static_cast<unsigned long long>(static_cast<std::int64_t>(id)));
+  return buf;
+}
+
+// Lease IDs (16 hex digits) differ between two grants, and the remaining TTL may tick between
+// two runs: masked in simple lines, as the JSON fields "ID", "id" and "ttl" are by masked().
+std::string mask_lease_text(const std::string& out) {
+  std::stringstream in(masked(out));
+  std::string result;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] != '{') {
+      line = replace_all(replace_all(line, "[0-9a-f]{16}", "<id>"), "remaining\\([0-9]+s\\)",
+                         "remaining(<ttl>)");
+    }
+    result += line + "\n";
+  }
+  return result;
+}
+
+TEST(CliLeaseTest, GrantTimeToLiveKeepAliveAndRevokePrintWhatEtcdctlPrints) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"lease", "grant", "100"}, {"lease", "grant", "100", "-w", "json"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_EQ(want.exit_code, 0) << want.err;
+    EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out));
+  }
+
+  const LeaseId id = client.lease_grant(100).id;
+  client.put(prefix("leased"), "v", {.lease = id});
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"lease", "timetolive", hex_id(id)},
+           {"lease", "timetolive", hex_id(id), "--keys"},
+           {"lease", "timetolive", hex_id(id), "--keys", "-w", "json"},
+           {"lease", "keep-alive", "--once", hex_id(id)},
+           {"lease", "list"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(got.exit_code, want.exit_code) << got.err;
+    EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out)) << args[1];
+  }
+
+  const LeaseId a = client.lease_grant(100).id;
+  const LeaseId b = client.lease_grant(100).id;
+  const Outcome want = etcdctl({"lease", "revoke", hex_id(a)});
+  const Outcome got = etcdpp({"lease", "revoke", hex_id(b)});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out));
+  EXPECT_EQ(client.lease_time_to_live(b).ttl, -1);
+
+  // Revoking it again fails in both, with the same words.
+  const Outcome want_again = etcdctl({"lease", "revoke", hex_id(a)});
+  const Outcome got_again = etcdpp({"lease", "revoke", hex_id(b)});
+  EXPECT_EQ(got_again.exit_code, want_again.exit_code);
+  EXPECT_EQ(mask_lease_text(error_lines(got_again.err)),
+            mask_lease_text(error_lines(want_again.err)));
+  EXPECT_NE(error_lines(got_again.err), "");
+}
+
+TEST(CliDataTest, WhatOneToolWritesTheOtherReads) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+
+  ASSERT_EQ(etcdctl({"put", prefix("from-etcdctl"), "written by etcdctl"}).out, "OK\n");
+  EXPECT_EQ(etcdpp({"get", prefix("from-etcdctl"), "--print-value-only"}).out,
+            "written by etcdctl\n");
+
+  ASSERT_EQ(etcdpp({"put", prefix("from-etcdpp"), "written\tby etcdpp"}).out, "OK\n");
+  EXPECT_EQ(etcdctl({"get", prefix("from-etcdpp")}).out,
+            prefix("from-etcdpp") + "\nwritten\tby etcdpp\n");
+
+  // A value from stdin, as etcdctl takes it when only the key is given.
+  ASSERT_EQ(etcdpp({"put", prefix("stdin")}, "from stdin").out, "OK\n");
+  EXPECT_EQ(etcdctl({"get", prefix("stdin"), "--print-value-only"}).out, "from stdin\n");
+
+  const std::string txn =
+      "\n"
+      "put " +
+      prefix("t1") + " one\nput " + prefix("t2") + " two\n\n\n";
+  EXPECT_EQ(etcdpp({"txn"}, txn).out, "SUCCESS\n\nOK\n\nOK\n");
+  EXPECT_EQ(etcdctl({"get", "--prefix", prefix("t"), "--print-value-only"}).out, "one\ntwo\n");
+
+  EXPECT_EQ(etcdpp({"del", "--prefix", prefix("from-")}).out, "2\n");
+  EXPECT_EQ(etcdctl({"get", "--prefix", prefix("from-")}).out, "");
+  EXPECT_FALSE(client.get(prefix("from-etcdctl")).has_value());
+}
+
+TEST(CliWatchTest, PrintsWhatEtcdctlPrintsAndStopsOnSigint) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  const std::int64_t start = client.put(prefix("w"), "one").header.revision;
+  client.put(prefix("w"), "two");
+  client.delete_range(prefix("w"));
+
+  // Both watch the history from `start`: PUT (3 lines), PUT with its previous pair (5) and
+  // DELETE with it (5).
+  const auto watch_args = [&](const std::string& tool) {
+    return with_endpoint(
+        tool, {"watch", "--prefix", "--prev-kv", "--rev=" + std::to_string(start), prefix.str()});
+  };
+  test::Subprocess want_watch(watch_args(etcdctl_path()));
+  test::Subprocess got_watch(watch_args(ETCDPP_CLI_BINARY));
+  std::vector<std::string> want, got;
+  for (int i = 0; i < 13; ++i) {
+    if (auto line = want_watch.read_line(5s)) want.push_back(*line);
+    if (auto line = got_watch.read_line(5s)) got.push_back(*line);
+  }
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(got.size(), 13u);
+  EXPECT_EQ(got[0], "PUT");
+  EXPECT_EQ(got[8], "DELETE");
+
+  // A new event reaches the running watch.
+  client.put(prefix("w"), "three");
+  EXPECT_EQ(got_watch.read_line(5s), "PUT");
+  EXPECT_EQ(got_watch.read_line(5s), prefix("w"));
+  EXPECT_EQ(got_watch.read_line(5s), "three");
+
+  ASSERT_EQ(::kill(got_watch.pid(), SIGINT), 0);
+  const auto status = got_watch.wait(5s);
+  ASSERT_TRUE(status.has_value()) << "etcdpp watch did not stop on SIGINT";
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+/// Reads the lines of `etcdpp node` until it has said where it serves and that `leaders` of its
+/// members lead; returns the endpoints it serves on.
+std::vector<std::string> wait_until_serving(test::Subprocess& node, std::size_t leaders) {
+  std::vector<std::string> endpoints;
+  std::size_t leads = 0;
+  // The roles may be announced before the node has said where it serves: either order.
+  const auto deadline = Clock::now() + 30s;
+  while ((endpoints.empty() || leads < leaders) && Clock::now() < deadline) {
+    const auto line =
+        node.read_line(std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
+    if (!line) break;
+    std::smatch m;
+    if (std::regex_search(*line, m, std::regex(" serving on ([0-9.:,]+) \\(etcd "))) {
+      std::stringstream list(m[1].str());
+      for (std::string ep; std::getline(list, ep, ',');) endpoints.push_back(ep);
+    }
+    if (line->find(") is now leader (") != std::string::npos) ++leads;
+  }
+  EXPECT_EQ(leads, leaders) << "etcdpp node did not say who leads";
+  return endpoints;
+}
+
+/// Stops `etcdpp node` with `sig` and checks that it says so and exits 0.
+void expect_stops_on(test::Subprocess& node, int sig) {
+  ASSERT_EQ(::kill(node.pid(), sig), 0);
+  EXPECT_TRUE(node.wait_for_line("stopped", 15s).has_value());
+  const auto status = node.wait(15s);
+  ASSERT_TRUE(status.has_value()) << "etcdpp node did not stop on signal " << sig;
+  EXPECT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+TEST(CliNodeTest, RunsANodeThatServesAndStopsOnSigterm) {
+  test::Subprocess node(
+      {ETCDPP_CLI_BINARY, "node", "--name", "clinode", "--client-port", "0", "--peer-port", "0"});
+  const auto endpoints = wait_until_serving(node, 1);
+  ASSERT_EQ(endpoints.size(), 1u);
+  const std::string endpoint = endpoints[0];
+  EXPECT_TRUE(node.lines().front().starts_with("clinode (")) << node.lines().front();
+
+  const Outcome put = run({etcdctl_path(), "--endpoints=" + endpoint, "put", "k", "v"});
+  EXPECT_EQ(put.out, "OK\n") << put.err;
+
+  expect_stops_on(node, SIGTERM);
+  // Its etcd is gone with it.
+  const Outcome after =
+      run({ETCDPP_CLI_BINARY, "--endpoints=" + endpoint, "--command-timeout=500ms", "get", "k"});
+  EXPECT_EQ(after.exit_code, 1);
+  EXPECT_EQ(error_lines(after.err), "Error: context deadline exceeded\n");
+}
+
+TEST(CliNodeTest, RunsANodeFromATomlFileAndStopsOnSigint) {
+  const auto ports = test::free_ports(2);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("etcdpp-cli-node-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto config = dir / "node.toml";
+  const std::string client_url = "http://127.0.0.1:" + std::to_string(ports[0]);
+  const std::string peer_url = "http://127.0.0.1:" + std::to_string(ports[1]);
+  {
+    std::ofstream out(config);
+    out << "[etcd]\nname = \"tomlnode\"\ndata-dir = \"" << (dir / "data").string()
+        << "\"\nlisten-client-urls = \"" << client_url << "\"\nadvertise-client-urls = \""
+        << client_url << "\"\nlisten-peer-urls = \"" << peer_url
+        << "\"\ninitial-advertise-peer-urls = \"" << peer_url
+        << "\"\ninitial-cluster = \"tomlnode=" << peer_url << "\"\n";
+  }
+  {
+    test::Subprocess node({ETCDPP_CLI_BINARY, "node", "--config", config.string()});
+    const auto endpoints = wait_until_serving(node, 1);
+    ASSERT_EQ(endpoints, std::vector<std::string>{"127.0.0.1:" + std::to_string(ports[0])});
+    const Outcome members = run({etcdctl_path(), "--endpoints=" + endpoints[0], "member", "list"});
+    EXPECT_NE(members.out.find(", started, tomlnode, " + peer_url + ", " + client_url),
+              std::string::npos)
+        << members.out;
+    expect_stops_on(node, SIGINT);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliNodeTest, RunsALocalClusterAndPrintsEachMembersRole) {
+  test::Subprocess node({ETCDPP_CLI_BINARY, "node", "--cluster", "3"});
+  const auto endpoints = wait_until_serving(node, 1);
+  ASSERT_EQ(endpoints.size(), 3u);
+  // Every member says its role: one leader, two followers.
+  std::size_t followers = 0;
+  for (const auto& line : node.lines()) {
+    if (line.find(") is now follower (") != std::string::npos) ++followers;
+  }
+  for (int i = 0; i < 10 && followers < 2; ++i) {
+    const auto line = node.read_line(5s);
+    if (!line) break;
+    if (line->find(") is now follower (") != std::string::npos) ++followers;
+  }
+  EXPECT_EQ(followers, 2u);
+  const Outcome members = run({ETCDPP_CLI_BINARY, "--endpoints=" + endpoints[1], "member", "list"});
+  EXPECT_EQ(std::count(members.out.begin(), members.out.end(), '\n'), 3) << members.out;
+  expect_stops_on(node, SIGTERM);
+}
+
+TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"alarm", "list"},
+                                             {"alarm", "disarm"},
+                                             {"defrag"},
+                                             {"endpoint", "hashkv"},
+                                             {"endpoint", "hashkv", "-w", "json"},
+                                             {"move-leader", "1234"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(got.exit_code, want.exit_code) << args[0] << ": " << got.err;
+    EXPECT_EQ(got.out, want.out) << args[0];
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << args[0];
+  }
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("etcdpp-cli-snapshot-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const Outcome want = etcdctl({"snapshot", "save", (dir / "etcdctl.db").string()});
+  const Outcome got = etcdpp({"snapshot", "save", (dir / "etcdpp.db").string()});
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.out, "Snapshot saved at " + (dir / "etcdpp.db").string() + "\n");
+  EXPECT_EQ(want.out, "Snapshot saved at " + (dir / "etcdctl.db").string() + "\n");
+  EXPECT_GT(std::filesystem::file_size(dir / "etcdpp.db"), 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir / "etcdpp.db.part"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliFlagsTest, CredentialAndTlsFlagsAreCheckedAsEtcdctlTakesThem) {
+  // Credentials against a node without authentication: the calls go through.
+  const Outcome with_user = etcdpp({"--user=alice:pw", "get", "nothing"});
+  EXPECT_EQ(with_user.exit_code, 0) << with_user.err;
+  const Outcome password_alone = etcdpp({"--password=pw", "get", "k"});
+  EXPECT_EQ(password_alone.exit_code, 128);
+  EXPECT_EQ(password_alone.err, "Error: --password is given without --user\n");
+  const Outcome cert_alone = etcdpp({"--cert=/tmp/client.pem", "get", "k"});
+  EXPECT_EQ(cert_alone.exit_code, 128);
+  EXPECT_EQ(cert_alone.err, "Error: --cert and --key must be given together\n");
+  const Outcome unknown = etcdpp({"get", "k", "--no-such-flag"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_EQ(unknown.err.rfind("Error: ", 0), 0u) << unknown.err;
+}
+
+TEST(CliAuthTest, UsersRolesAndAuthenticationPrintWhatEtcdctlPrints) {
+  // A node of its own: authentication would lock the other tests out of the shared one.
+  embedded::Node node;
+  const std::string endpoint = "--endpoints=" + node.client_endpoint();
+  struct Step {
+    std::vector<std::string> args;
+    std::string input;
+  };
+  const std::vector<Step> steps = {
+      {{"user", "add", "root:rootpw"}, ""},
+      {{"user", "add", "alice", "--interactive=false"}, "alicepw\n"},
+      {{"user", "add", "alice:again"}, ""},
+      {{"role", "add", "reader"}, ""},
+      {{"role", "grant-permission", "reader", "read", "k1"}, ""},
+      {{"role", "grant-permission", "--prefix", "reader", "readwrite", "pre/"}, ""},
+      {{"role", "grant-permission", "reader", "readwrite", "k2", "k5"}, ""},
+      {{"role", "grant-permission", "reader", "bogus", "k1"}, ""},
+      {{"role", "get", "reader"}, ""},
+      {{"role", "get", "reader", "-w", "json"}, ""},
+      {{"role", "list"}, ""},
+      {{"user", "grant-role", "alice", "reader"}, ""},
+      {{"user", "get", "alice"}, ""},
+      {{"user", "get", "alice", "--detail"}, ""},
+      {{"user", "list"}, ""},
+      {{"user", "list", "-w", "json"}, ""},
+      {{"auth", "enable"}, ""},
+      {{"--user=alice:alicepw", "get", "k1"}, ""},
+      {{"--user=alice:alicepw", "put", "k1", "v"}, ""},
+      {{"--user=alice", "--password=wrong", "get", "k1"}, ""},
+      {{"get", "k1"}, ""},
+      {{"--user=root:rootpw", "auth", "disable"}, ""},
+      {{"user", "revoke-role", "alice", "reader"}, ""},
+      {{"user", "revoke-role", "alice", "reader"}, ""},
+      {{"role", "revoke-permission", "reader", "k1"}, ""},
+      {{"role", "revoke-permission", "reader", "k2", "k5"}, ""},
+      {{"role", "revoke-permission", "reader", "--prefix", "pre/"}, ""},
+      {{"user", "passwd", "alice", "--interactive=false"}, "newpw\n"},
+      {{"user", "delete", "alice"}, ""},
+      {{"role", "delete", "reader"}, ""},
+      {{"user", "delete", "root"}, ""},
+      {{"role", "delete", "root"}, ""},
+      {{"user", "delete", "nobody"}, ""},
+  };
+  std::vector<Outcome> runs[2];
+  // The whole story told by etcdctl, then by etcdpp: each leaves the node as it found it.
+  for (int tool = 0; tool < 2; ++tool) {
+    for (const Step& step : steps) {
+      std::vector<std::string> argv = step.args;
+      argv.insert(argv.begin(), endpoint);
+      argv.insert(argv.begin(), tool == 0 ? etcdctl_path() : std::string(ETCDPP_CLI_BINARY));
+      runs[tool].push_back(run(argv, step.input));
+    }
+  }
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::string what = steps[i].args[0] + " " + steps[i].args[1];
+    EXPECT_EQ(runs[1][i].exit_code, runs[0][i].exit_code)
+        << i << " " << what << ": " << runs[1][i].err;
+    EXPECT_EQ(masked(runs[1][i].out), masked(runs[0][i].out)) << i << " " << what;
+    EXPECT_EQ(error_lines(runs[1][i].err), error_lines(runs[0][i].err)) << i << " " << what;
+  }
+}
+
+}  // namespace
+}  // namespace etcdpp
