@@ -28,6 +28,7 @@ namespace {
 
 namespace pb = detail::pb;
 using detail::CallStatus;
+using detail::run_blocking;
 using Kind = detail::AuthRequest::Kind;
 
 constexpr transport::Method kAuthEnable{"/etcdserverpb.Auth/AuthEnable", false};
@@ -68,16 +69,6 @@ Permission::Type from_proto(authpb::Permission::Type type) {
     default:
       return Permission::Type::read;
   }
-}
-
-template <class R, class Start>
-R run_blocking(std::string_view call, std::string_view name, Start&& start) {
-  detail::Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const CallStatus status = waiter.wait(result);
-  detail::throw_if_failed(call, name, status);
-  return std::move(*result);
 }
 
 /// The name of a call, for the message of its error.

@@ -173,6 +173,7 @@ ClientCore::~ClientCore() {
 namespace {
 
 using detail::CallStatus;
+using detail::run_blocking;
 using detail::pb::CompactionRequest;
 using detail::pb::CompactionResponse;
 using detail::pb::DeleteRangeRequest;
@@ -195,17 +196,6 @@ constexpr transport::Method kTxn{"/etcdserverpb.KV/Txn", false};
 constexpr transport::Method kCompact{"/etcdserverpb.KV/Compact", true};
 constexpr transport::Method kStatus{"/etcdserverpb.Maintenance/Status", true};
 constexpr transport::Method kMemberList{"/etcdserverpb.Cluster/MemberList", true};
-
-/// Blocks on the core's answer; throws for a failure, naming the call and the key.
-template <class R, class Start>
-R run_blocking(std::string_view call, std::string_view key, Start&& start) {
-  detail::Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const CallStatus status = waiter.wait(result);
-  detail::throw_if_failed(call, key, status);
-  return std::move(*result);
-}
 
 /// Calls about the cluster rather than a key name the endpoints they went to instead.
 std::string endpoints_text(const std::vector<Endpoint>& endpoints) {

@@ -56,16 +56,6 @@ constexpr transport::Method kMemberRemove{"/etcdserverpb.Cluster/MemberRemove", 
 constexpr transport::Method kMemberUpdate{"/etcdserverpb.Cluster/MemberUpdate", false};
 constexpr transport::Method kMemberPromote{"/etcdserverpb.Cluster/MemberPromote", false};
 
-template <class R, class Start>
-R run_blocking_member(std::string_view call, std::string_view what, Start&& start) {
-  detail::Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const CallStatus status = waiter.wait(result);
-  detail::throw_if_failed(call, what, status);
-  return std::move(*result);
-}
-
 /// Errors name the member as etcdctl prints it: "member 8e9e05c52164694d".
 std::string member_text(std::uint64_t id) { return "member " + detail::member_id_text(id); }
 
@@ -133,26 +123,26 @@ void Client::start_member_promote(std::uint64_t id, detail::Callback<MemberPromo
 }
 
 MemberAddResult Client::member_add(const std::vector<std::string>& peer_urls, bool learner) const {
-  return run_blocking_member<MemberAddResult>(
+  return detail::run_blocking<MemberAddResult>(
       "member_add", "peer URLs " + urls_text(peer_urls),
       [&](auto cb) { start_member_add(peer_urls, learner, std::move(cb), nullptr); });
 }
 
 MemberRemoveResult Client::member_remove(std::uint64_t id) const {
-  return run_blocking_member<MemberRemoveResult>("member_remove", member_text(id), [&](auto cb) {
+  return detail::run_blocking<MemberRemoveResult>("member_remove", member_text(id), [&](auto cb) {
     start_member_remove(id, std::move(cb), nullptr);
   });
 }
 
 MemberUpdateResult Client::member_update(std::uint64_t id,
                                          const std::vector<std::string>& peer_urls) const {
-  return run_blocking_member<MemberUpdateResult>(
+  return detail::run_blocking<MemberUpdateResult>(
       "member_update", member_text(id) + " to peer URLs " + urls_text(peer_urls),
       [&](auto cb) { start_member_update(id, peer_urls, std::move(cb), nullptr); });
 }
 
 MemberPromoteResult Client::member_promote(std::uint64_t id) const {
-  return run_blocking_member<MemberPromoteResult>("member_promote", member_text(id), [&](auto cb) {
+  return detail::run_blocking<MemberPromoteResult>("member_promote", member_text(id), [&](auto cb) {
     start_member_promote(id, std::move(cb), nullptr);
   });
 }

@@ -297,12 +297,8 @@ void ClientCore::shutdown_lease_keeper() {
 namespace {
 template <class R, class Start>
 R run_blocking_lease(std::string_view call, LeaseId id, Start&& start) {
-  detail::Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const detail::CallStatus status = waiter.wait(result);
-  detail::throw_if_failed(call, "lease " + std::to_string(static_cast<std::int64_t>(id)), status);
-  return std::move(*result);
+  return detail::run_blocking<R>(call, "lease " + std::to_string(static_cast<std::int64_t>(id)),
+                                 std::forward<Start>(start));
 }
 }  // namespace
 

@@ -50,16 +50,6 @@ constexpr transport::Method kHashKv{"/etcdserverpb.Maintenance/HashKV", true};
 constexpr transport::Method kMoveLeader{"/etcdserverpb.Maintenance/MoveLeader", false};
 constexpr transport::Method kSnapshot{"/etcdserverpb.Maintenance/Snapshot", true};
 
-template <class R, class Start>
-R run_blocking_on(std::string_view call, std::string_view what, Start&& start) {
-  detail::Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const CallStatus status = waiter.wait(result);
-  detail::throw_if_failed(call, what, status);
-  return std::move(*result);
-}
-
 std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
   std::string out;
   for (const auto& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
@@ -389,55 +379,55 @@ void Client::start_snapshot(const std::string& path, detail::Callback<SnapshotRe
 
 StatusResult Client::status(std::string_view endpoint) const {
   const std::string e(endpoint);
-  return run_blocking_on<StatusResult>(
+  return detail::run_blocking<StatusResult>(
       "status", endpoint, [&](auto cb) { start_status_of(e, std::move(cb), nullptr); });
 }
 
 std::vector<EndpointStatus> Client::status_all() const {
-  return run_blocking_on<std::vector<EndpointStatus>>(
+  return detail::run_blocking<std::vector<EndpointStatus>>(
       "status_all", endpoints_text(endpoints()),
       [&](auto cb) { start_status_all(std::move(cb), nullptr); });
 }
 
 std::vector<Alarm> Client::alarm_list() const {
-  return run_blocking_on<std::vector<Alarm>>(
+  return detail::run_blocking<std::vector<Alarm>>(
       "alarm_list", endpoints_text(endpoints()),
       [&](auto cb) { start_alarm(0, 0, AlarmType::none, std::move(cb), nullptr); });
 }
 
 std::vector<Alarm> Client::alarm_disarm(std::uint64_t member_id, AlarmType type) const {
-  return run_blocking_on<std::vector<Alarm>>(
+  return detail::run_blocking<std::vector<Alarm>>(
       "alarm_disarm", "member " + detail::member_id_text(member_id),
       [&](auto cb) { start_alarm(2, member_id, type, std::move(cb), nullptr); });
 }
 
 DefragmentResult Client::defragment(std::string_view endpoint) const {
   const std::string e(endpoint);
-  return run_blocking_on<DefragmentResult>(
+  return detail::run_blocking<DefragmentResult>(
       "defragment", endpoint, [&](auto cb) { start_defragment(e, std::move(cb), nullptr); });
 }
 
 HashResult Client::hash(std::string_view endpoint) const {
   const std::string e(endpoint);
-  return run_blocking_on<HashResult>("hash", endpoint,
+  return detail::run_blocking<HashResult>("hash", endpoint,
                                      [&](auto cb) { start_hash(e, std::move(cb), nullptr); });
 }
 
 HashKvResult Client::hash_kv(std::string_view endpoint, std::int64_t revision) const {
   const std::string e(endpoint);
-  return run_blocking_on<HashKvResult>(
+  return detail::run_blocking<HashKvResult>(
       "hash_kv", endpoint, [&](auto cb) { start_hash_kv(e, revision, std::move(cb), nullptr); });
 }
 
 MoveLeaderResult Client::move_leader(std::uint64_t target_member_id) const {
-  return run_blocking_on<MoveLeaderResult>(
+  return detail::run_blocking<MoveLeaderResult>(
       "move_leader", "member " + detail::member_id_text(target_member_id),
       [&](auto cb) { start_move_leader(target_member_id, std::move(cb), nullptr); });
 }
 
 SnapshotResult Client::snapshot(std::string_view path) const {
   const std::string p(path);
-  return run_blocking_on<SnapshotResult>(
+  return detail::run_blocking<SnapshotResult>(
       "snapshot", path, [&](auto cb) { start_snapshot(p, std::move(cb), nullptr); });
 }
 

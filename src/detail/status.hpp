@@ -2,6 +2,7 @@
 // From a transport status to etcdpp's error_code and message.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -23,5 +24,18 @@ std::string describe(std::string_view call, std::string_view key, const CallStat
 
 /// Throws Error (or CompactedError) for a failed status; returns when it succeeded.
 void throw_if_failed(std::string_view call, std::string_view key, const CallStatus& status);
+
+/// The blocking face of a call: `start(callback)` starts it on the asynchronous core; this waits
+/// for its answer and returns it, or throws Error naming the call and `what` (a key, a member,
+/// a user, a lease, ...).
+template <class R, class Start>
+R run_blocking(std::string_view call, std::string_view what, Start&& start) {
+  Waiter<R> waiter;
+  start(waiter.callback());
+  std::optional<R> result;
+  const CallStatus status = waiter.wait(result);
+  throw_if_failed(call, what, status);
+  return std::move(*result);
+}
 
 }  // namespace etcdpp::detail
