@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "support/test_env.hpp"
@@ -35,19 +36,30 @@ ClusterOptions recorded(RoleRecorder& roles) {
   return options;
 }
 
+// The leader, once all three members' callbacks agree with it: the index, or nullopt if they
+// do not agree within 5 s.
+std::optional<std::size_t> settled_leader(Cluster& cluster, const RoleRecorder& roles) {
+  std::size_t leader = cluster.wait_for_leader(5s);
+  if (!wait_until(
+          [&] {
+            leader = cluster.wait_for_leader(5s);
+            return roles.settled(3, leader);
+          },
+          5s)) {
+    return std::nullopt;
+  }
+  return leader;
+}
+
 TEST(ClusterTest, ThreeMembersStartWithOneLeaderAndPeersOnTls) {
   RoleRecorder roles;
   Cluster cluster(recorded(roles));
   ASSERT_EQ(cluster.size(), 3u);
   // The callbacks agree with what etcd says. (On a loaded machine the first leader may lose
   // its role to a member that started late; each change is announced all the same.)
-  std::size_t leader = cluster.wait_for_leader(5s);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        leader = cluster.wait_for_leader(5s);
-        return roles.settled(3, leader);
-      },
-      5s));
+  const auto settled = settled_leader(cluster, roles);
+  ASSERT_TRUE(settled) << "the members' callbacks never agreed on a leader";
+  const std::size_t leader = *settled;
   EXPECT_GE(roles.count(Role::leader), 1u);
   EXPECT_EQ(cluster.node(leader).role(), Role::leader);
   EXPECT_EQ(cluster.leader_index(), leader);
@@ -109,13 +121,9 @@ TEST(ClusterTest, UnusableDataDirFailsWithEtcdsWordsAndLeavesNoProcess) {
 TEST(ClusterTest, KilledLeaderIsReplacedInTimeAndRejoinsAsFollowerWithTheWritesItMissed) {
   RoleRecorder roles;
   Cluster cluster(recorded(roles));
-  std::size_t old_leader = cluster.wait_for_leader(5s);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        old_leader = cluster.wait_for_leader(5s);
-        return roles.settled(3, old_leader);
-      },
-      5s));
+  const auto settled = settled_leader(cluster, roles);
+  ASSERT_TRUE(settled) << "the members' callbacks never agreed on a leader";
+  const std::size_t old_leader = *settled;
 
   const auto killed_at = Clock::now();
   cluster.kill(old_leader);
@@ -146,13 +154,9 @@ TEST(ClusterTest, KilledLeaderIsReplacedInTimeAndRejoinsAsFollowerWithTheWritesI
 TEST(ClusterTest, PausedLeaderIsReplacedAndStepsDownWhenItResumes) {
   RoleRecorder roles;
   Cluster cluster(recorded(roles));
-  std::size_t old_leader = cluster.wait_for_leader(5s);
-  ASSERT_TRUE(wait_until(
-      [&] {
-        old_leader = cluster.wait_for_leader(5s);
-        return roles.settled(3, old_leader);
-      },
-      5s));
+  const auto settled = settled_leader(cluster, roles);
+  ASSERT_TRUE(settled) << "the members' callbacks never agreed on a leader";
+  const std::size_t old_leader = *settled;
 
   const auto paused_at = Clock::now();
   cluster.pause(old_leader);

@@ -65,26 +65,6 @@ TEST(MaintenanceTest, StatusOfAnUnreachableEndpointThrowsUnavailableNamingIt) {
   }
 }
 
-/// A temporary directory, removed with this object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "etcdpp-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 /// Every file name in `dir`.
 std::vector<std::string> files_in(const std::filesystem::path& dir) {
   std::vector<std::string> out;
@@ -180,7 +160,7 @@ TEST(MaintenanceTest, DefragmentAndHashesOfTheNode) {
 }
 
 TEST(MaintenanceTest, ASnapshotRestoredWithEtcdctlServesTheSameKeys) {
-  TempDir dir;
+  test::ScratchDir dir;
   embedded::Node source;
   const Client client = source.client();
   fill(client, "snap/", 10000, 16);
@@ -217,7 +197,7 @@ TEST(MaintenanceTest, ASnapshotRestoredWithEtcdctlServesTheSameKeys) {
 }
 
 TEST(MaintenanceTest, ASnapshotThatFailsLeavesNoFile) {
-  TempDir dir;
+  test::ScratchDir dir;
   embedded::Node source;
   fill(source.client(), "snap/", 2000, 1000);
   const std::string path = (dir.path() / "db").string();

@@ -31,11 +31,14 @@
 #include <vector>
 
 #include "etcdpp/error.hpp"
+#include "support/test_env.hpp"
 
 namespace etcdpp::embedded {
 namespace {
 
 namespace fs = std::filesystem;
+using test::child_pids;
+using test::ScratchDir;
 using namespace std::chrono_literals;
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
@@ -78,31 +81,6 @@ bool process_gone(int pid) {
          !fs::exists("/proc/" + std::to_string(pid) + "/stat");
 }
 
-// The pids whose parent is this process, zombies included, read from /proc/*/stat. A set, not a
-// count of zero: other tests in this binary may share a long-lived node of their own.
-std::set<int> child_pids() {
-  std::set<int> children;
-  const std::string self = std::to_string(::getpid());
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so parse after the last ')'.
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    char state = 0;
-    int ppid = 0;
-    if (std::sscanf(line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 &&
-        std::to_string(ppid) == self) {
-      children.insert(std::stoi(name));
-    }
-  }
-  return children;
-}
-
 int open_fd_count() {
   int count = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) ++count;
@@ -133,29 +111,6 @@ class ScopedEnv {
  private:
   std::string name_;
   std::optional<std::string> old_;
-};
-
-// A private scratch directory for one test, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/etcdpp-node-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  bool empty() const { return fs::is_empty(path_); }
-
- private:
-  fs::path path_;
 };
 
 // Runs `start` expecting an Error; returns it (or a default-constructed one after a failure).

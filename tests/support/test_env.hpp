@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,22 @@ void resume_process(int pid);
 
 /// The pids whose parent is this process, zombies included.
 std::set<int> child_pids();
+
+/// A private temporary directory for one test, removed with everything in it when it goes.
+class ScratchDir {
+ public:
+  /// Made under the system's temporary directory ($TMPDIR or /tmp); throws if it cannot be.
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+  bool empty() const { return std::filesystem::is_empty(path_); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 /// `n` distinct loopback ports that were free a moment ago, below the ephemeral range.
 std::vector<std::uint16_t> free_ports(std::size_t n);
