@@ -9,7 +9,6 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
 #include <grpcpp/security/credentials.h>
@@ -35,8 +34,6 @@
 
 namespace etcdpp::transport {
 namespace {
-
-using Stub = grpc::TemplatedGenericStub<Message, Message>;
 
 std::chrono::system_clock::time_point to_system(Clock::time_point deadline) {
   const auto left = deadline - Clock::now();
@@ -92,7 +89,6 @@ struct Channel {
   Endpoint endpoint;
   bool tls = false;
   std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<Stub> stub;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
   /// Streams open on it (watch, keep-alive, snapshot).
@@ -303,7 +299,6 @@ class GrpcTransport final : public Transport {
     channel->tls = tls;
     channel->channel = grpc::CreateCustomChannel(
         grpc_target(e), tls ? tls_ : grpc::InsecureChannelCredentials(), args);
-    channel->stub = std::make_unique<Stub>(channel->channel);
     const std::size_t n = count_.load(std::memory_order_relaxed);
     channels_[n] = std::move(channel);
     count_.store(n + 1, std::memory_order_release);
