@@ -40,8 +40,10 @@ namespace {
 
 using detail::bind_ephemeral;
 using detail::Clock;
+using detail::ensure_port_free;
 using detail::FdGuard;
 using detail::host_for_url;
+using detail::listener_belongs_to;
 using detail::probe_health;
 using namespace std::chrono_literals;
 
@@ -476,7 +478,45 @@ Client Node::Impl::own_client() const {
   return *client;
 }
 
+void Node::Impl::check_fixed_ports() const {
+  // A port picked free a moment ago needs no check (a race is retried on new ports); a port
+  // the user chose is checked now, so that a node never reports ready on an address that
+  // another process answers (Debian's etcd-server package serves 127.0.0.1:2379).
+  const auto check = [](const std::vector<std::string>& urls, const std::string& what) {
+    for (const auto& text : urls) {
+      const auto url = parse_url(text);
+      if (url && url->port != 0) ensure_port_free(url->host, url->port, what);
+    }
+  };
+  if (!client_port_auto) {
+    check(listen_client_urls(), options.listen_client_urls.empty()
+                                    ? "NodeOptions::client_port of member " + options.name
+                                    : "NodeOptions::listen_client_urls of member " + options.name);
+  }
+  if (!peer_port_auto) {
+    check(listen_peer_urls(), options.listen_peer_urls.empty()
+                                  ? "NodeOptions::peer_port of member " + options.name
+                                  : "NodeOptions::listen_peer_urls of member " + options.name);
+  }
+}
+
+bool Node::Impl::someone_else_serves() const {
+  const auto eps = endpoints();
+  if (eps.empty()) return false;
+  const auto url =
+      parse_url(eps.front().starts_with("https://") ? eps.front() : "http://" + eps.front());
+  if (!url) return false;
+  pid_t pid;
+  {
+    std::lock_guard lock(state_mutex);
+    if (!child) return false;
+    pid = child->pid();
+  }
+  return listener_belongs_to(pid, url->port) == false;
+}
+
 void Node::Impl::spawn() {
+  check_fixed_ports();
   log->clear();
   auto fresh = std::make_unique<detail::ChildProcess>(arguments(), child_environment(), log);
   std::lock_guard lock(state_mutex);
@@ -522,6 +562,18 @@ std::string Node::Impl::failure_message(const std::string& what) const {
          "); last lines of its log:\n" + log->tail(kMessageLogLines);
 }
 
+std::optional<std::string> Node::Impl::address_in_use() const {
+  // etcd says "listen tcp 127.0.0.1:PORT: bind: address already in use" before it exits.
+  for (const auto& line : log->lines()) {
+    const auto end = line.find(": bind: address already in use");
+    if (end == std::string::npos) continue;
+    const auto begin = line.rfind("listen tcp ", end);
+    if (begin == std::string::npos) return std::string("an address of this member");
+    return line.substr(begin + 11, end - begin - 11);
+  }
+  return std::nullopt;
+}
+
 bool Node::Impl::lost_port_race() const {
   if (!client_port_auto && !peer_port_auto) return false;
   bool raced = false;
@@ -555,8 +607,10 @@ void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::millisecond
   // operations out: `c` stays valid here.
   const auto failed = [&](const std::string& what) {
     const int status = end_child(0ms);
-    fail(Errc::node_failed,
-         failure_message(what.empty() ? detail::describe_wait_status(status) : what));
+    std::string message =
+        failure_message(what.empty() ? detail::describe_wait_status(status) : what);
+    if (auto address = address_in_use()) message = *address + " is already in use: " + message;
+    fail(Errc::node_failed, message);
   };
   const auto timed_out = [&] {
     failed("did not serve within " + std::to_string(budget.count()) + " ms");
@@ -588,6 +642,16 @@ void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::millisecond
               .with_timeout(std::clamp(left, std::chrono::milliseconds(1),
                                        std::chrono::milliseconds(kProbeTimeout)))
               .status();
+      // An answer proves only that some etcd serves the address: it must be our child's. (A
+      // port checked free before the start may have been taken before etcd bound it.)
+      if (someone_else_serves()) {
+        port_taken = true;
+        end_child(0ms);
+        fail(Errc::node_failed, eps.front() +
+                                    " is already in use by another process, which answered in "
+                                    "place of etcd member " +
+                                    options.name + "; stop that process, or choose another port");
+      }
       std::lock_guard lock(state_mutex);
       member_id = status.header.member_id;
       version_text = status.version;
@@ -613,7 +677,9 @@ void Node::Impl::wait_ready_locked(Clock::time_point deadline) {
       serve_once(deadline, budget);
       return;
     } catch (const Error&) {
-      if (!lost_port_race() || attempt >= kMaxPortRetries) throw;
+      const bool raced = lost_port_race() || (port_taken && client_port_auto);
+      port_taken = false;
+      if (!raced || attempt >= kMaxPortRetries) throw;
     }
     // Another process took a port between our pick and etcd's bind. etcd binds its listeners
     // before it writes the data dir, but a dir of our own is cleared anyway so that no member

@@ -32,6 +32,7 @@ struct Node::Impl {
   bool owns_data_dir = false;
   bool client_port_auto = false;  // only touched under control_mutex
   bool peer_port_auto = false;
+  bool port_taken = false;  // serve_once found another process on the client port
   std::atomic<std::uint16_t> client_port{0};
   std::atomic<std::uint16_t> peer_port{0};
   std::shared_ptr<detail::Log> log;
@@ -76,6 +77,8 @@ struct Node::Impl {
 
   /// Starts a new child (control_mutex held).
   void spawn();
+  void check_fixed_ports() const;
+  bool someone_else_serves() const;
   /// Takes the child out of the shared state, which then says stopped.
   std::unique_ptr<detail::ChildProcess> take_child(bool* was_paused = nullptr);
   /// Stops the child, if any, as stop() does with `grace` (0: SIGKILL at once); returns its
@@ -87,6 +90,7 @@ struct Node::Impl {
 
   std::string failure_message(const std::string& what) const;
   bool lost_port_race() const;
+  std::optional<std::string> address_in_use() const;
   /// Waits until the current child serves and says who it is; `budget` is for the message.
   void serve_once(detail::Clock::time_point deadline, std::chrono::milliseconds budget);
   void wait_ready_locked(detail::Clock::time_point deadline);

@@ -348,10 +348,42 @@ TEST(NodeTest, BusyClientPortThrowsNodeFailedNamingTheAddress) {
   const Error e = expect_error([&] { Node node({.client_port = port}); });
   EXPECT_EQ(e.code(), Errc::node_failed);
   const std::string what = e.what();
-  EXPECT_NE(what.find("address already in use"), std::string::npos) << what;
-  EXPECT_NE(what.find(std::to_string(port)), std::string::npos) << what;
+  EXPECT_NE(what.find("127.0.0.1:" + std::to_string(port) + " is already in use"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("NodeOptions::client_port"), std::string::npos) << what;
   EXPECT_EQ(child_pids(), children);
   ::close(fd);
+}
+
+TEST(NodeTest, ClientPortOfAnotherEtcdFailsInsteadOfTakingItsIdentity) {
+  // Another etcd serves the port asked for (as Debian's etcd-server does on 2379): the new
+  // node must not report ready with that etcd's member id.
+  Node other;
+  const auto children = child_pids();
+  const auto start = std::chrono::steady_clock::now();
+  const Error e = expect_error([&] { Node node({.client_port = other.client_port()}); });
+  EXPECT_EQ(e.code(), Errc::node_failed);
+  const std::string what = e.what();
+  EXPECT_NE(what.find("127.0.0.1:" + std::to_string(other.client_port()) + " is already in use"),
+            std::string::npos)
+      << what;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(child_pids(), children);
+  EXPECT_TRUE(other.ready());
+}
+
+TEST(NodeTest, BusyPeerPortThrowsNodeFailedNamingTheAddress) {
+  Node other;
+  const auto children = child_pids();
+  const Error e = expect_error([&] { Node node({.peer_port = other.peer_port()}); });
+  EXPECT_EQ(e.code(), Errc::node_failed);
+  const std::string what = e.what();
+  EXPECT_NE(what.find("127.0.0.1:" + std::to_string(other.peer_port()) + " is already in use"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("NodeOptions::peer_port"), std::string::npos) << what;
+  EXPECT_EQ(child_pids(), children);
 }
 
 TEST(NodeTest, InvalidOptionsThrowInvalidOption) {
