@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "embedded/net.hpp"
 #include "embedded/node_impl.hpp"
@@ -81,6 +83,21 @@ struct Cluster::Impl {
 
   void validate() const {
     const auto bad = [](const std::string& what) { fail(Errc::invalid_option, what); };
+    for (const auto& [first, name] : {std::pair{options.client_port, "client_port"},
+                                      std::pair{options.peer_port, "peer_port"}}) {
+      if (first != 0 && first + options.size - 1 > 65535) {
+        bad(std::string("ClusterOptions::") + name + " " + std::to_string(first) +
+            " leaves no room for " + std::to_string(options.size) + " members (member i uses " +
+            name + " + i, at most 65535)");
+      }
+    }
+    if (options.client_port != 0 && options.peer_port != 0 &&
+        options.client_port < options.peer_port + options.size &&
+        options.peer_port < options.client_port + options.size) {
+      bad("ClusterOptions::client_port " + std::to_string(options.client_port) + " and peer_port " +
+          std::to_string(options.peer_port) + " overlap for " + std::to_string(options.size) +
+          " members (member i uses each + i)");
+    }
     if (options.size == 0 || options.size > kMaxSize) {
       bad("ClusterOptions::size is " + std::to_string(options.size) + "; it must be 1 to " +
           std::to_string(kMaxSize));
@@ -118,7 +135,14 @@ struct Cluster::Impl {
     // All ports at once, each socket open until the last is picked, so that none repeats.
     std::vector<detail::FdGuard> held;
     std::vector<std::uint16_t> ports(2 * n);
-    for (auto& port : ports) held.push_back(detail::bind_ephemeral(options.host, port));
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+      const std::uint16_t first = i % 2 == 0 ? options.client_port : options.peer_port;
+      if (first != 0) {
+        ports[i] = static_cast<std::uint16_t>(first + i / 2);
+      } else {
+        held.push_back(detail::bind_ephemeral(options.host, ports[i]));
+      }
+    }
     std::string initial_cluster;
     const std::string scheme = options.peer_auto_tls ? "https://" : "http://";
     for (std::size_t i = 0; i < n; ++i) {
@@ -186,7 +210,12 @@ struct Cluster::Impl {
 
   // Whether a start failed because a port picked for it was taken meanwhile: every port of a
   // Cluster is picked, so any "address already in use" is such a race.
-  bool lost_port_race() const {
+  bool lost_port_race(const Error& error) const {
+    if (options.client_port != 0 || options.peer_port != 0) return false;  // chosen: no retry
+    // A member's check before its start found a picked port taken.
+    if (std::string_view(error.what()).find("is already in use") != std::string_view::npos) {
+      return true;
+    }
     for (const auto& node : nodes) {
       if (node.log_tail().find("address already in use") != std::string::npos) return true;
     }
@@ -198,8 +227,8 @@ struct Cluster::Impl {
       try {
         start_once();
         return;
-      } catch (const Error&) {
-        const bool retry = lost_port_race() && attempt < kMaxPortRetries;
+      } catch (const Error& e) {
+        const bool retry = lost_port_race(e) && attempt < kMaxPortRetries;
         shut_down();
         if (!retry) throw;
       }

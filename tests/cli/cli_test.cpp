@@ -562,6 +562,29 @@ TEST(CliNodeTest, RunsALocalClusterAndPrintsEachMembersRole) {
   expect_stops_on(node, SIGTERM);
 }
 
+TEST(CliNodeTest, LocalClusterTakesTheChosenClientPortForItsFirstMember) {
+  const std::uint16_t port = test::free_port_run(3);
+  test::Subprocess node(
+      {ETCDPP_CLI_BINARY, "node", "--cluster", "3", "--client-port", std::to_string(port)});
+  const auto endpoints = wait_until_serving(node, 1);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 3; ++i) expected.push_back("127.0.0.1:" + std::to_string(port + i));
+  EXPECT_EQ(endpoints, expected);
+  expect_stops_on(node, SIGTERM);
+}
+
+TEST(CliTest, UnknownVerbFailsAsEtcdctlDoes) {
+  for (const std::string verb : {"x", "lockk"}) {
+    const Outcome ours = run({ETCDPP_CLI_BINARY, verb, "name", "--", "true"});
+    const Outcome theirs = run({etcdctl_path(), verb, "name", "--", "true"});
+    EXPECT_EQ(theirs.exit_code, 1) << theirs.err;
+    EXPECT_EQ(ours.exit_code, theirs.exit_code) << ours.out << ours.err;
+    EXPECT_EQ(ours.out, "");
+    EXPECT_EQ(error_lines(ours.err), "Error: unknown command \"" + verb + "\" for \"etcdpp\"\n")
+        << ours.err;
+  }
+}
+
 TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"alarm", "list"},

@@ -82,6 +82,35 @@ TEST(ClusterTest, ThreeMembersStartWithOneLeaderAndPeersOnTls) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(cluster.node(i).client().get(p("k"))->value, "v");
 }
 
+TEST(ClusterTest, ChosenPortsAreMemberZerosAndCountUpAndATakenOneIsNamed) {
+  const std::uint16_t client_port = test::free_port_run(6);
+  const auto peer_port = static_cast<std::uint16_t>(client_port + 3);
+  {
+    Cluster cluster({.client_port = client_port, .peer_port = peer_port});
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(cluster.node(i).client_port(), client_port + i);
+      EXPECT_EQ(cluster.node(i).peer_port(), peer_port + i);
+    }
+    // The same ports again while that cluster holds them: refused, naming a taken address.
+    const auto children = test::child_pids();
+    try {
+      Cluster again({.client_port = client_port, .peer_port = peer_port});
+      ADD_FAILURE() << "a second cluster started on ports the first one holds";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::node_failed);
+      EXPECT_NE(std::string(e.what()).find(" is already in use"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(test::child_pids(), children);
+  }
+  try {
+    Cluster overlapping({.client_port = client_port, .peer_port = client_port});
+    ADD_FAILURE() << "overlapping client and peer ports were accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_option);
+    EXPECT_NE(std::string(e.what()).find("overlap"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ClusterTest, EachClusterHasItsOwnTokenAndNamesItsSizeForABadIndex) {
   Cluster one({.size = 1});
   Cluster other({.size = 1});

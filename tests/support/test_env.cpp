@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -166,6 +166,29 @@ std::vector<std::uint16_t> free_ports(std::size_t n) {
   for (const int fd : fds) ::close(fd);
   if (ports.size() < n) ADD_FAILURE() << "cannot find " << n << " free ports below " << low;
   return ports;
+}
+
+std::uint16_t free_port_run(std::size_t n) {
+  int low = 32768;
+  if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> low;
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(10000, std::max(10001, low - 1 - static_cast<int>(n)));
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int first = pick(random);
+    bool all_free = true;
+    for (std::size_t i = 0; i < n && all_free; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<std::uint16_t>(first + static_cast<int>(i)));
+      all_free = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      if (fd >= 0) ::close(fd);
+    }
+    if (all_free) return static_cast<std::uint16_t>(first);
+  }
+  ADD_FAILURE() << "cannot find " << n << " consecutive free ports below " << low;
+  return 0;
 }
 
 std::string seed_toml(std::size_t i, const std::vector<std::uint16_t>& ports) {

@@ -93,6 +93,8 @@ class ScratchDir {
 
 /// `n` distinct loopback ports that were free a moment ago, below the ephemeral range.
 std::vector<std::uint16_t> free_ports(std::size_t n);
+/// The first of `n` consecutive ports free now, below the ephemeral range, as free_ports.
+std::uint16_t free_port_run(std::size_t n);
 
 /// The seed's config<i+1>.ini for member `i` of a cluster of `ports.size() / 2` members named
 /// infra0, infra1, ...: member i's client port is ports[2i], its peer port ports[2i+1], and

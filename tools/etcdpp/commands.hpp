@@ -136,6 +136,9 @@ struct NodeArgs {
   std::string data_dir;
   std::uint16_t client_port = 2379;
   std::uint16_t peer_port = 2380;
+  /// Whether the ports were given: a cluster's members then use port + i, else free ports.
+  bool client_port_given = false;
+  bool peer_port_given = false;
 };
 int run_node(const NodeArgs& a);
 

@@ -25,6 +25,15 @@ std::vector<std::string> split_endpoints(const std::string& text) {
   return out;
 }
 
+// "etcdpp lease": the words that lead to `app`, as in usage lines.
+std::string command_path(const CLI::App& app) {
+  std::string path = app.get_name();
+  for (const CLI::App* p = app.get_parent(); p != nullptr; p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  return path;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"A simple command line client for etcd3, on etcdpp.", "etcdpp"};
   app.fallthrough();
@@ -313,11 +322,19 @@ int run(int argc, char** argv) {
   node_cmd->add_option("--name", node.name, "member name")->capture_default_str();
   node_cmd->add_option("--data-dir", node.data_dir, "data directory (default: a temporary one)");
   node_cmd
-      ->add_option("--client-port", node.client_port, "client port on 127.0.0.1 (0: any free one)")
+      ->add_option("--client-port", node.client_port,
+                   "client port on 127.0.0.1 (0: any free one); with --cluster, the first "
+                   "member's, then +1 for each next member (default there: free ones)")
       ->capture_default_str();
-  node_cmd->add_option("--peer-port", node.peer_port, "peer port on 127.0.0.1 (0: any free one)")
+  node_cmd
+      ->add_option("--peer-port", node.peer_port,
+                   "peer port on 127.0.0.1 (0: any free one); with --cluster, as --client-port")
       ->capture_default_str();
-  node_cmd->callback([&] { plain_action = [&] { return run_node(node); }; });
+  node_cmd->callback([&] {
+    node.client_port_given = node_cmd->count("--client-port") > 0;
+    node.peer_port_given = node_cmd->count("--peer-port") > 0;
+    plain_action = [&] { return run_node(node); };
+  });
 
   try {
     app.parse(argc, argv);
@@ -326,9 +343,22 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::RequiredError& e) {
+    // A word where a verb should be that names none: etcdctl's error and exit status, never
+    // the help with success, so that a script does not believe it ran.
+    const CLI::App* group = &app;
+    for (const CLI::App* sub = &app; sub != nullptr;) {
+      group = sub;
+      const auto parsed = sub->get_subcommands();
+      sub = parsed.empty() ? nullptr : parsed.front();
+    }
+    if (const auto extra = group->remaining(); !extra.empty() && !extra.front().starts_with("-")) {
+      std::cerr << "Error: unknown command \"" << extra.front() << "\" for \""
+                << command_path(*group) << "\"\nRun '" << command_path(*group)
+                << " --help' for usage.\n";
+      return exit_error;
+    }
     // A group verb without its sub-verb (`etcdpp lease`), or no verb at all: its help, as
     // etcdctl prints it.
-    const CLI::App* group = &app;
     for (bool deeper = true; deeper;) {
       deeper = false;
       for (const CLI::App* sub : group->get_subcommands()) {

@@ -64,6 +64,8 @@ int run_node(const NodeArgs& a) {
     if (a.cluster > 0) {
       embedded::ClusterOptions options;
       options.size = a.cluster;
+      if (a.client_port_given) options.client_port = a.client_port;
+      if (a.peer_port_given) options.peer_port = a.peer_port;
       if (!a.data_dir.empty()) options.data_dir = a.data_dir;
       options.on_role_change = [&](std::size_t, const embedded::RoleChange& c) { lines.role(c); };
       options.on_exit = [&](std::size_t, const embedded::ExitInfo& e) { on_exit(e); };

@@ -27,6 +27,10 @@ struct ClusterOptions {
   std::string name_prefix = "node";
   /// Address every member listens on, for clients and peers.
   std::string host = "127.0.0.1";
+  /// The first member's client port; member i uses client_port + i. Zero: free ports.
+  std::uint16_t client_port = 0;
+  /// The first member's peer port; member i uses peer_port + i. Zero: free ports.
+  std::uint16_t peer_port = 0;
   /// Parent of the members' data dirs (`<data_dir>/<name>`), kept afterwards. Empty: a
   /// temporary directory, removed with the Cluster.
   std::filesystem::path data_dir;
