@@ -399,7 +399,6 @@ class GrpcTransport final : public Transport {
                             std::shared_ptr<StreamObserver> observer,
                             const ServerStreamOptions& options) override;
 
-
   bool has_credentials() const noexcept override { return auth_ != nullptr; }
 
   std::string token() const override {
@@ -652,6 +651,14 @@ class GrpcTransport final : public Transport {
     if (status.ok()) {
       channel.failing_until.store(0, std::memory_order_relaxed);
       finish(call, Status{});
+      return;
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && call->last.code != 0 &&
+        call->last.code != 4) {
+      // The deadline ran out during a retry: the earlier attempt's failure (a refused
+      // connection, say) tells the caller more than "deadline exceeded" does, and which one a
+      // caller sees must not depend on how the time fell between attempts.
+      finish(call, call->last);
       return;
     }
     call->last = Status{static_cast<int>(status.error_code()), status.error_message()};
