@@ -585,6 +585,15 @@ TEST(CliTest, UnknownVerbFailsAsEtcdctlDoes) {
   }
 }
 
+TEST(CliTest, EmptyEndpointsFailAsEtcdctlDoes) {
+  const Outcome ours = run({ETCDPP_CLI_BINARY, "--endpoints=", "put", "k", "v"});
+  const Outcome theirs = run({etcdctl_path(), "--endpoints=", "put", "k", "v"});
+  EXPECT_EQ(theirs.exit_code, 2) << theirs.err;
+  EXPECT_EQ(ours.exit_code, theirs.exit_code) << ours.out << ours.err;
+  EXPECT_EQ(ours.out, "");
+  EXPECT_EQ(error_lines(ours.err), error_lines(theirs.err));
+}
+
 TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"alarm", "list"},

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
+#include <string_view>
 
 #include "commands.hpp"
 
@@ -336,8 +337,20 @@ int run(int argc, char** argv) {
     plain_action = [&] { return run_node(node); };
   });
 
+  // `--flag=` sets the flag to the empty string, as etcdctl takes it (`--endpoints=` is "no
+  // endpoints"); CLI11 would take the next word as its value instead.
+  std::vector<std::string> args;
+  for (int i = argc - 1; i > 0; --i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--") && arg.size() > 3 && arg.find('=') == arg.size() - 1) {
+      args.emplace_back();
+      args.emplace_back(arg.substr(0, arg.size() - 1));
+    } else {
+      args.emplace_back(arg);
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(args);  // CLI11 takes them in reverse order
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -380,6 +393,8 @@ int run(int argc, char** argv) {
 
   if (plain_action) return plain_action();
   flags.endpoints = split_endpoints(endpoints);
+  if (flags.endpoints.empty())
+    throw ExitError{exit_bad_connection, "etcdclient: no available endpoints"};
   Context ctx(std::move(flags));
   return action(ctx);
 }
