@@ -129,9 +129,12 @@ void spawn(const asio::any_io_executor& executor, Callback<R> callback,
   auto slot = signal->slot();
   asio::co_spawn(strand, std::move(body),
                  asio::bind_cancellation_slot(
-                     slot, [callback = std::move(callback), signal, canceller](
+                     slot, [callback = std::move(callback), signal, canceller, strand](
                                std::exception_ptr e, R result) mutable {
                        if (canceller) canceller->clear_action();
+                       // The coroutine's machinery may still touch the slot as this returns:
+                       // the signal that owns it goes in a later turn of the strand.
+                       asio::post(strand, [signal = std::move(signal)] {});
                        callback(status_of(e), std::move(result));
                      }));
 }

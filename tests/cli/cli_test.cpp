@@ -689,7 +689,7 @@ TEST(CliLockTest, ArgumentErrorsAndACommandsExitAreEtcdctls) {
     EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << args.front() << " " << args.size();
   }
   // The command sees the lock's key and revision, as etcdctl gives them.
-  const std::vector<std::string> show{"lock", prefix("l"), "sh", "-c",
+  const std::vector<std::string> show{"lock", prefix("l"), "--", "sh", "-c",
                                       "echo \"$ETCD_LOCK_KEY\" \"$ETCD_LOCK_REV\""};
   const std::regex line("^" + prefix("l") + "/[0-9a-f]+ [0-9]+\n$");
   const Outcome want = etcdctl(show);

@@ -309,8 +309,17 @@ int run(int argc, char** argv) {
   lock_cmd->add_option("--ttl", lock.ttl, "timeout for session")->capture_default_str();
   // Everything from the name on is the name and the command, flags included.
   lock_cmd->prefix_command();
+  lock_cmd->allow_extras();
+  lock_cmd->fallthrough(false);  // else its first positional would go to the parent
   lock_cmd->callback([&] {
     lock.args = lock_cmd->remaining();
+    // `lock NAME -- COMMAND -flags`: the separator is not part of the command, as for etcdctl.
+    for (std::size_t i = 0; i < lock.args.size() && i < 2; ++i) {
+      if (lock.args[i] == "--") {
+        lock.args.erase(lock.args.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
     action = [&](Context& c) { return run_lock(c, lock); };
   });
 
