@@ -700,3 +700,91 @@ TEST(CliAuthTest, UsersRolesAndAuthenticationPrintWhatEtcdctlPrints) {
 
 }  // namespace
 }  // namespace etcdpp
+
+namespace etcdpp {
+namespace {
+
+TEST(CliLockTest, ArgumentErrorsAndACommandsExitAreEtcdctls) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  const std::vector<std::vector<std::string>> cases{
+      {"lock"},
+      {"elect"},
+      {"elect", prefix("e")},
+      {"elect", "-l", prefix("e"), "proposal"},
+      {"lock", prefix("l"), "false"},
+  };
+  for (const auto& args : cases) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(got.exit_code, want.exit_code) << args.front() << " " << args.size();
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << args.front() << " " << args.size();
+  }
+  // The command sees the lock's key and revision, as etcdctl gives them.
+  const std::vector<std::string> show{"lock", prefix("l"), "--", "sh", "-c",
+                                      "echo \"$ETCD_LOCK_KEY\" \"$ETCD_LOCK_REV\""};
+  const std::regex line("^" + prefix("l") + "/[0-9a-f]+ [0-9]+\n$");
+  const Outcome want = etcdctl(show);
+  const Outcome got = etcdpp(show);
+  EXPECT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_TRUE(std::regex_match(want.out, line)) << want.out;
+  EXPECT_TRUE(std::regex_match(got.out, line)) << got.out;
+  EXPECT_EQ(client.get(prefix("l/"), {.prefix = true, .count_only = true}).count, 0);
+}
+
+TEST(CliLockTest, HoldsUntilSigintWhileEtcdctlWaitsItsTurn) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  test::Subprocess holder(with_endpoint(ETCDPP_CLI_BINARY, {"lock", "--ttl=5", prefix("l")}));
+  const auto key = holder.read_line(10s);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->rfind(prefix("l/"), 0), 0u) << *key;
+  EXPECT_EQ(holder.read_line(5s), "");  // etcdctl prints the key, then its empty value
+  EXPECT_EQ(client.lease_time_to_live(client.get(*key)->lease).granted_ttl, 5);
+  test::Subprocess waiter(with_endpoint(etcdctl_path(), {"lock", prefix("l")}));
+  EXPECT_FALSE(waiter.read_line(500ms));
+  ASSERT_EQ(::kill(holder.pid(), SIGINT), 0);
+  const auto status = holder.wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  EXPECT_TRUE(waiter.read_line(10s));
+  ::kill(waiter.pid(), SIGINT);
+  waiter.wait(5s);
+}
+
+TEST(CliElectTest, CampaignsAndObservesAsEtcdctlDoes) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  const std::string name = prefix("e");
+  test::Subprocess leader(with_endpoint(ETCDPP_CLI_BINARY, {"elect", name, "p1"}));
+  const auto key = leader.read_line(10s);
+  ASSERT_TRUE(key);
+  EXPECT_EQ(leader.read_line(5s), "p1");
+  test::Subprocess want(with_endpoint(etcdctl_path(), {"elect", "-l", name}));
+  test::Subprocess got(with_endpoint(ETCDPP_CLI_BINARY, {"elect", "-l", name}));
+  for (auto* observer : {&want, &got}) {
+    EXPECT_EQ(observer->read_line(10s), *key);
+    EXPECT_EQ(observer->read_line(5s), "p1");
+  }
+  test::Subprocess next(with_endpoint(etcdctl_path(), {"elect", name, "p2"}));
+  EXPECT_FALSE(next.read_line(500ms));
+  ASSERT_EQ(::kill(leader.pid(), SIGINT), 0);  // resigns
+  const auto status = leader.wait(5s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0);
+  const auto next_key = next.read_line(10s);
+  ASSERT_TRUE(next_key);
+  for (auto* observer : {&want, &got}) {
+    EXPECT_EQ(observer->read_line(10s), *next_key);
+    EXPECT_EQ(observer->read_line(5s), "p2");
+  }
+  ::kill(next.pid(), SIGINT);
+  next.wait(5s);
+  ASSERT_EQ(::kill(got.pid(), SIGINT), 0);
+  const auto observed = got.wait(5s);
+  ASSERT_TRUE(observed);
+  EXPECT_TRUE(WIFEXITED(*observed) && WEXITSTATUS(*observed) == 0);
+}
+
+}  // namespace
+}  // namespace etcdpp

@@ -8,6 +8,11 @@
 //       "ready <name> <pid> <member id>", "read <value>".
 //   etcdpp_node_helper hold node|cluster
 //       A default Node, or a 3-member Cluster. Prints "pid <pid>" for each etcd, then "held".
+//   etcdpp_node_helper lock <endpoints> <name> <ttl>
+//       Takes the Mutex <name> on a session of <ttl> seconds against <endpoints> (comma
+//       separated). Prints "locked <key> <revision>".
+//   etcdpp_node_helper elect <endpoints> <name> <value> <ttl>
+//       Campaigns in election <name> with <value>. Prints "elected <key> <revision>".
 #include <poll.h>
 #include <unistd.h>
 
@@ -18,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "etcdpp/etcdpp.hpp"
 
@@ -90,10 +96,42 @@ int run_hold(const std::string& what) {
 
 }  // namespace
 
+std::vector<std::string> split_endpoints(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = list.find(',', start)) != std::string::npos; start = comma + 1) {
+    out.push_back(list.substr(start, comma - start));
+  }
+  out.push_back(list.substr(start));
+  return out;
+}
+
+int run_recipe(const std::string& what, const std::string& endpoints, const std::string& name,
+               const std::string& value, int ttl) {
+  etcdpp::Client client({.endpoints = split_endpoints(endpoints)});
+  etcdpp::concurrency::Session session(client, {.ttl = std::chrono::seconds(ttl)});
+  if (what == "lock") {
+    etcdpp::concurrency::Mutex mutex(session, name);
+    mutex.lock();
+    say("locked " + mutex.key() + " " + std::to_string(mutex.revision()));
+    wait_for_quit();
+  } else {
+    etcdpp::concurrency::Election election(session, name);
+    election.campaign(value);
+    say("elected " + election.key() + " " + std::to_string(election.revision()));
+    wait_for_quit();
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "toml" && argc == 4) return run_toml(argv[2], argv[3]);
   if (mode == "hold" && argc == 3) return run_hold(argv[2]);
+  if (mode == "lock" && argc == 5) return run_recipe(mode, argv[2], argv[3], "", std::stoi(argv[4]));
+  if (mode == "elect" && argc == 6) {
+    return run_recipe(mode, argv[2], argv[3], argv[4], std::stoi(argv[5]));
+  }
   std::cerr << "usage: " << argv[0] << " toml <file> <key> | hold node|cluster\n";
   return 2;
 } catch (const std::exception& e) {

@@ -142,6 +142,22 @@ struct NodeArgs {
 };
 int run_node(const NodeArgs& a);
 
+struct LockArgs {
+  std::vector<std::string> args;  ///< name [command arg ...]
+  std::int64_t ttl = 10;          ///< The session's TTL in seconds, as etcdctl's --ttl.
+};
+/// Takes the lock; prints its key and value and holds it until SIGINT or SIGTERM, or runs the
+/// command with ETCD_LOCK_KEY and ETCD_LOCK_REV in its environment and then releases it.
+int run_lock(Context& ctx, const LockArgs& a);
+
+struct ElectArgs {
+  std::vector<std::string> args;  ///< name [proposal]
+  bool listen = false;            ///< -l: observe instead of campaigning
+};
+/// Campaigns and, once elected, prints the key and value and leads until SIGINT or SIGTERM
+/// (then resigns); with -l prints the key and value of every leader and proclamation.
+int run_elect(Context& ctx, const ElectArgs& a);
+
 /// Blocks SIGINT, SIGTERM and SIGUSR1 in this thread and in every thread started after, so that
 /// wait_for_signal() receives them: no work runs in a signal handler. Call it before anything
 /// starts a thread (a Client, a Node).

@@ -314,6 +314,31 @@ int run(int argc, char** argv) {
     };
   });
 
+  LockArgs lock;
+  auto* lock_cmd = app.add_subcommand("lock", "Acquires a named lock");
+  lock_cmd->add_option("--ttl", lock.ttl, "timeout for session")->capture_default_str();
+  // Everything from the name on is the name and the command, flags included.
+  lock_cmd->prefix_command();
+  lock_cmd->allow_extras();
+  lock_cmd->fallthrough(false);  // else its first positional would go to the parent
+  lock_cmd->callback([&] {
+    lock.args = lock_cmd->remaining();
+    // `lock NAME -- COMMAND -flags`: the separator is not part of the command, as for etcdctl.
+    for (std::size_t i = 0; i < lock.args.size() && i < 2; ++i) {
+      if (lock.args[i] == "--") {
+        lock.args.erase(lock.args.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
+    action = [&](Context& c) { return run_lock(c, lock); };
+  });
+
+  ElectArgs elect;
+  auto* elect_cmd = app.add_subcommand("elect", "Observes and participates in leader election");
+  elect_cmd->add_option("args", elect.args, "<election-name> [proposal]");
+  elect_cmd->add_flag("-l,--listen", elect.listen, "observation mode");
+  elect_cmd->callback([&] { action = [&](Context& c) { return run_elect(c, elect); }; });
+
   NodeArgs node;
   auto* node_cmd = app.add_subcommand(
       "node", "Runs an embedded etcd node (or a local cluster) in the foreground until Ctrl-C");
