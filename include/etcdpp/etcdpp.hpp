@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
-// and the embedded etcd node and local cluster.
+// the prefix cache, and the embedded etcd node and local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
@@ -13,5 +13,6 @@
 #include "etcdpp/lease.hpp"
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
+#include "etcdpp/prefix_cache.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/watch.hpp"
