@@ -20,6 +20,8 @@
 // than on an executor) and list() (a Paginator on that same thread).
 #include "etcdpp/prefix_cache.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <asio/post.hpp>
 #include <atomic>
@@ -513,6 +515,7 @@ void PrefixCacheState::request_recovery(bool compacted) {
 }
 
 void PrefixCacheState::recover() {
+  pthread_setname_np(pthread_self(), "etcdpp-cache");
   int failures = 0;
   for (;;) {
     {

@@ -73,6 +73,8 @@ TEST(PrefixCacheTest, ListsInPagesAtOneRevisionAndCallsBackEachLaterChangeOnceIn
       client.txn(Txn{}.then({Op::put(prefix("k102"), "x"), Op::delete_range(prefix("k103"))}));
   EXPECT_EQ(cache.wait_for(both.header.revision), both.header.revision);
 
+  // Callbacks run after the change is visible, on their executor.
+  ASSERT_TRUE(test::wait_until([&] { return history.size() >= 5; }, 10s));
   const auto records = history.records();
   ASSERT_EQ(records.size(), 5u);
   EXPECT_EQ(records[0].kind, CacheRecord::Kind::put);
@@ -197,6 +199,7 @@ TEST(PrefixCacheTest, CompactionWhileTheOnlyEndpointIsCutRelistsAndCallsBackOnly
 
   ASSERT_TRUE(test::wait_until([&] { return history.relists() == 1; }, 20s));
   EXPECT_GE(cache.wait_for(now), now);
+  ASSERT_TRUE(test::wait_until([&] { return history.size() >= 7; }, 10s));
   const auto records = history.records();
   ASSERT_EQ(records.size(), 7u);
   ASSERT_EQ(records[0].kind, CacheRecord::Kind::relist);
@@ -224,6 +227,8 @@ TEST(PrefixCacheTest, CompactionWhileTheOnlyEndpointIsCutRelistsAndCallsBackOnly
   // It follows events again afterwards.
   const auto later = client.put(prefix("a"), "after");
   cache.wait_for(later.header.revision);
+  // Callbacks run after the change is visible, on their executor.
+  ASSERT_TRUE(test::wait_until([&] { return history.size() == 8; }, 10s));
   EXPECT_EQ(history.records().back().kv.value, "after");
   EXPECT_EQ(history.relists(), 1u);
 }
