@@ -12,7 +12,10 @@
 #include <cstring>
 #include <etcdpp/etcdpp.hpp>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +77,41 @@ ReadFigures measure_reads(const etcdpp::PrefixCache& cache, etcdpp::Client& clie
   return {double(reads) / took, double(cache.revision() - rev0) / took};
 }
 
+/// The same lookups in a std::map under a std::shared_mutex, with no writer: what the memory
+/// of this machine allows a pointer-chasing ordered index, for comparison.
+double measure_map_baseline(const etcdpp::PrefixCache& cache, int keys, int readers,
+                            double seconds) {
+  std::map<std::string, etcdpp::KeyValue> map;
+  for (const etcdpp::KeyValue& kv : cache.snapshot()) map.emplace(kv.key, kv);
+  std::shared_mutex mutex;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> reads{0};
+  std::vector<std::thread> threads;
+  const auto start = std::chrono::steady_clock::now();
+  for (int r = 0; r < readers; ++r) {
+    threads.emplace_back([&, r] {
+      std::minstd_rand random(r);
+      std::vector<std::string> names;
+      for (int i = 0; i < 4096; ++i) names.push_back(key_of(int(random() % keys)));
+      std::uint64_t n = 0;
+      while (!stop) {
+        for (int i = 0; i < 256; ++i, ++n) {
+          std::shared_lock lock(mutex);
+          auto it = map.find(names[n % names.size()]);
+          std::optional<etcdpp::KeyValue> copy;
+          if (it != map.end()) copy = it->second;
+        }
+      }
+      reads += n;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  return double(reads) /
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -121,6 +159,7 @@ int main(int argc, char** argv) try {
 
   const ReadFigures idle = measure_reads(cache, client, keys, readers, 0, seconds, value);
   const ReadFigures busy = measure_reads(cache, client, keys, readers, writers, seconds, value);
+  const double baseline = measure_map_baseline(cache, keys, readers, seconds);
 
   std::cout << "{\"keys\": " << keys << ", \"readers\": " << readers << ", \"writers\": " << writers
             << ", \"val_size\": " << val_size << ", \"list_seconds\": " << list_seconds
@@ -128,7 +167,8 @@ int main(int argc, char** argv) try {
             << ", \"key_and_value_bytes\": " << payload_per_key
             << ", \"reads_per_second_idle\": " << idle.reads_per_second
             << ", \"reads_per_second_while_applying\": " << busy.reads_per_second
-            << ", \"events_applied_per_second\": " << busy.events_per_second << "}" << std::endl;
+            << ", \"events_applied_per_second\": " << busy.events_per_second
+            << ", \"std_map_shared_mutex_reads_per_second\": " << baseline << "}" << std::endl;
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "etcdpp-cache-bench: " << e.what() << std::endl;

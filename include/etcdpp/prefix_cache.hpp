@@ -89,8 +89,9 @@ struct PrefixCacheOptions {
 /// the cache lists the prefix again and calls back only the real differences.
 ///
 /// **Reads** get(), size(), revision() and snapshot() read local memory only: an immutable
-/// version of the contents that the applier replaces atomically, so any number of readers run
-/// at once without blocking it or each other. A Snapshot stays the same however long it is
+/// version of the contents, which the applier replaces by swapping a pointer. Readers on
+/// different threads share no lock and no reference count, and wait at most for that swap;
+/// the applier waits at most for one lookup. A Snapshot stays the same however long it is
 /// kept.
 ///
 /// **Freshness** revision() is the revision through which the cache is known to be complete.
