@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
-// and the embedded etcd node and local cluster.
+// the recipes (STM, queues, barriers, in-order keys), etcd v2's vocabulary, and the embedded
+// etcd node and local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
 #include "etcdpp/client.hpp"
 #include "etcdpp/cluster.hpp"
+#include "etcdpp/concurrency/barrier.hpp"
+#include "etcdpp/concurrency/queue.hpp"
+#include "etcdpp/concurrency/sequential_key.hpp"
+#include "etcdpp/concurrency/stm.hpp"
 #include "etcdpp/embedded/cluster.hpp"
 #include "etcdpp/embedded/node.hpp"
 #include "etcdpp/error.hpp"
@@ -14,4 +19,5 @@
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/txn.hpp"
+#include "etcdpp/v2.hpp"
 #include "etcdpp/watch.hpp"
