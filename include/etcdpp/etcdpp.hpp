@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
-// the concurrency recipes (session, mutex, rw_mutex, election), the prefix cache, and the
-// embedded etcd node and local cluster.
+// the concurrency recipes (session, mutex, rw_mutex, election, STM, queues, barriers,
+// in-order keys), the prefix cache, etcd v2's vocabulary, and the embedded etcd node and
+// local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
 #include "etcdpp/client.hpp"
 #include "etcdpp/cluster.hpp"
+#include "etcdpp/concurrency/barrier.hpp"
 #include "etcdpp/concurrency/election.hpp"
 #include "etcdpp/concurrency/mutex.hpp"
+#include "etcdpp/concurrency/queue.hpp"
 #include "etcdpp/concurrency/rw_mutex.hpp"
+#include "etcdpp/concurrency/sequential_key.hpp"
 #include "etcdpp/concurrency/session.hpp"
+#include "etcdpp/concurrency/stm.hpp"
 #include "etcdpp/embedded/cluster.hpp"
 #include "etcdpp/embedded/node.hpp"
 #include "etcdpp/error.hpp"
@@ -20,4 +25,5 @@
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/prefix_cache.hpp"
 #include "etcdpp/txn.hpp"
+#include "etcdpp/v2.hpp"
 #include "etcdpp/watch.hpp"

@@ -63,7 +63,12 @@ struct Compare {
 
    private:
     Compare make(Result r, const T& rhs) {
-      Compare c{.target = target, .result = r, .key = std::move(key), .range_end = std::move(range_end)};
+      Compare c{.target = target,
+                .result = r,
+                .key = std::move(key),
+                .range_end = std::move(range_end),
+                .number = 0,
+                .bytes = {}};
       if constexpr (std::is_same_v<T, std::string>) {
         c.bytes = rhs;
       } else if constexpr (std::is_same_v<T, LeaseId>) {
