@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // A tour of etcdpp: start an embedded three-member etcd cluster and watch its members' role
 // callbacks, then key-value calls and transactions on it, in the blocking face and in a
-// coroutine, a lease kept alive and a watch; then kill the leader and see another member take
-// over while the lease lives and the watch misses nothing.
+// coroutine, a lease kept alive, a watch, a lock and an election; then kill the leader and see
+// another member take over while the lease lives, the watch misses nothing, and the lock and
+// the leadership stay with their holders until they let go.
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <etcdpp/etcdpp.hpp>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -172,6 +176,30 @@ int main() try {
                                      });
   say("watching tour/events/ from revision " + std::to_string(watch.created_revision() + 1));
 
+  // A lock and an election, with the keys of `etcdctl lock` and `etcdctl elect`: each worker
+  // has a Session (a lease the client keeps alive); worker-b waits for what worker-a holds.
+  namespace cc = etcdpp::concurrency;
+  cc::Session worker_a(client, {.ttl = 10s});
+  cc::Session worker_b(client, {.ttl = 10s});
+  cc::Mutex lock_a(worker_a, "tour/locks/report");
+  cc::Mutex lock_b(worker_b, "tour/locks/report");
+  lock_a.lock();
+  const std::int64_t fence_a = lock_a.revision();
+  say("worker-a holds tour/locks/report (fencing revision " + std::to_string(fence_a) + ")");
+  auto b_locked = lock_b.async_lock(asio::use_future);
+  cc::Election elect_a(worker_a, "tour/election/scheduler");
+  cc::Election elect_b(worker_b, "tour/election/scheduler",
+                       {.on_leader = [](const cc::LeaderEvent&) {
+                         say("  worker-b: on_leader of tour/election/scheduler");
+                       }});
+  elect_a.campaign("worker-a");
+  auto b_elected = elect_b.async_campaign("worker-b", asio::use_future);
+  say("worker-a leads tour/election/scheduler; worker-b waits for the lock and the leadership");
+  const auto within = [](auto& future, const char* what) {
+    if (future.wait_for(15s) != std::future_status::ready) throw std::runtime_error(what);
+    future.get();
+  };
+
   // Failover: the leader crashes; the others elect one of them, whose on_leader fires. Writes
   // go on meanwhile. A write caught in the crash may fail without saying whether it was
   // applied (Errc::timeout_due_to_leader_fail, a transient error): it is written as a
@@ -216,6 +244,20 @@ int main() try {
   say("[" + at() + "] restarting " + old.name() + " on its data dir: it rejoins as follower");
   cluster.restart(leader);
   say(old.name() + " reads mode = " + cluster.node(leader).client().get("tour/config/mode")->value);
+
+  say(std::string("after the failover worker-a still holds the lock: ") +
+      (lock_a.held() && worker_a.alive() ? "yes" : "no") +
+      "; it still leads: " + (elect_a.is_leader() ? "yes" : "no"));
+  lock_a.unlock();
+  within(b_locked, "worker-b never got the lock");
+  say("worker-a unlocked: worker-b holds tour/locks/report (fencing revision " +
+      std::to_string(lock_b.revision()) + " > " + std::to_string(fence_a) + ")");
+  lock_b.unlock();
+  elect_a.resign();
+  within(b_elected, "worker-b was never elected");
+  say("worker-a resigned: tour/election/scheduler is led by " +
+      cc::Election::leader(client, "tour/election/scheduler")->value);
+  elect_b.resign();
 
   watch.cancel();
   keep_alive.stop();
