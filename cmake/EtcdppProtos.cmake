@@ -3,8 +3,11 @@
 # git and no public header includes it.
 
 set(_etcdpp_proto_out "${PROJECT_BINARY_DIR}/proto")
+# etcdpp's own: what etcd 3.5 added to its API, which the 3.4 protos lack.
+set(_etcdpp_own_proto_root "${PROJECT_SOURCE_DIR}/src/proto")
 set(_etcdpp_proto_roots
-  "${ETCDPP_ETCD_PROTO_ROOT}" "${ETCDPP_GOGO_PROTO_ROOT}" "${ETCDPP_GOOGLEAPIS_ROOT}")
+  "${ETCDPP_ETCD_PROTO_ROOT}" "${ETCDPP_GOGO_PROTO_ROOT}" "${ETCDPP_GOOGLEAPIS_ROOT}"
+  "${_etcdpp_own_proto_root}")
 # Each entry: <root>|<path below the root, as the imports spell it>.
 set(_etcdpp_protos
   "${ETCDPP_GOGO_PROTO_ROOT}|gogoproto/gogo.proto"
@@ -14,7 +17,8 @@ set(_etcdpp_protos
   "${ETCDPP_ETCD_PROTO_ROOT}|etcd/auth/authpb/auth.proto"
   "${ETCDPP_ETCD_PROTO_ROOT}|etcd/etcdserver/etcdserverpb/rpc.proto"
   "${ETCDPP_ETCD_PROTO_ROOT}|etcd/etcdserver/api/v3lock/v3lockpb/v3lock.proto"
-  "${ETCDPP_ETCD_PROTO_ROOT}|etcd/etcdserver/api/v3election/v3electionpb/v3election.proto")
+  "${ETCDPP_ETCD_PROTO_ROOT}|etcd/etcdserver/api/v3election/v3electionpb/v3election.proto"
+  "${_etcdpp_own_proto_root}|etcd_3_5.proto")
 
 set(_etcdpp_proto_include_args)
 foreach(root IN LISTS _etcdpp_proto_roots)

@@ -240,7 +240,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     if (gen != generation_ || closing_) return;
     down_ = true;
     if (transport::is_token_error(status.message) && transport_.has_credentials()) {
-      // Refused for its token (etcd 3.4 does not check keep-alives, later versions may): the
+      // Refused for its token (neither etcd 3.4 nor 3.5 checks keep-alives; others may): the
       // next stream opens with a new one. A failed authentication leaves the leases to expire
       // and be reported lost, as a broken stream would.
       refreshing_ = true;

@@ -66,6 +66,33 @@ TEST(CliOutputTest, JsonLeavesOutZeroFieldsAndEncodesBytes) {
   EXPECT_EQ(to_json(DeleteResult{}).dump(), "{\"header\":{}}");
 }
 
+TEST(CliOutputTest, TxnResponsesAreNamedAsTheServersEtcdctlNamesThem) {
+  TxnResult inner;
+  inner.responses.push_back({DeleteResult{}});
+  TxnResult r;
+  r.succeeded = true;
+  r.responses = {{GetResult{}}, {PutResult{}}, {inner}};
+  EXPECT_EQ(to_json(r, TxnJsonNames::go_fields).dump(),
+            "{\"header\":{},\"succeeded\":true,\"responses\":["
+            "{\"Response\":{\"ResponseRange\":{\"header\":{}}}},"
+            "{\"Response\":{\"ResponsePut\":{\"header\":{}}}},"
+            "{\"Response\":{\"ResponseTxn\":{\"header\":{},\"responses\":["
+            "{\"Response\":{\"ResponseDeleteRange\":{\"header\":{}}}}]}}}]}");
+  EXPECT_EQ(to_json(r, TxnJsonNames::proto_fields).dump(),
+            "{\"header\":{},\"succeeded\":true,\"responses\":["
+            "{\"Response\":{\"response_range\":{\"header\":{}}}},"
+            "{\"Response\":{\"response_put\":{\"header\":{}}}},"
+            "{\"Response\":{\"response_txn\":{\"header\":{},\"responses\":["
+            "{\"Response\":{\"response_delete_range\":{\"header\":{}}}}]}}}]}");
+  EXPECT_EQ(txn_json_names("3.4.23"), TxnJsonNames::go_fields);
+  EXPECT_EQ(txn_json_names("3.5.16"), TxnJsonNames::proto_fields);
+  EXPECT_EQ(txn_json_names("3.6.0"), TxnJsonNames::proto_fields);
+  EXPECT_EQ(txn_json_names("4.0.0"), TxnJsonNames::proto_fields);
+  EXPECT_EQ(txn_json_names("2.3.8"), TxnJsonNames::go_fields);
+  EXPECT_EQ(txn_json_names(""), TxnJsonNames::go_fields);
+  EXPECT_EQ(txn_json_names("three"), TxnJsonNames::go_fields);
+}
+
 TEST(CliTxnInputTest, ReadsComparesThenSuccessThenFailureOperations) {
   std::istringstream in(
       "value(\"a\") = \"x y\"\n"

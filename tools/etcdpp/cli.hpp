@@ -63,6 +63,9 @@ class Context {
   Client& client();
   /// A client of one endpoint only, for the verbs that report per endpoint.
   Client client_of(const std::string& endpoint) const;
+  /// The etcd version of the member client() reaches ("3.5.16"), asked once; empty when it does
+  /// not answer. Output that etcdctl 3.4 and 3.5 write differently follows it.
+  const std::string& server_version();
 
  private:
   ClientOptions options(std::vector<std::string> endpoints) const;
@@ -74,6 +77,7 @@ class Context {
   std::string username_;
   std::string password_;
   std::optional<Client> client_;
+  std::optional<std::string> server_version_;
 };
 
 /// Turns an error of a call into etcdctl's text: etcd's own message for etcd's errors,

@@ -126,6 +126,17 @@ Client& Context::client() {
   return *client_;
 }
 
+const std::string& Context::server_version() {
+  if (!server_version_) {
+    try {
+      server_version_ = client().status().version;
+    } catch (const std::system_error&) {
+      server_version_.emplace();
+    }
+  }
+  return *server_version_;
+}
+
 Client Context::client_of(const std::string& endpoint) const {
   try {
     return Client(options({endpoint}));

@@ -505,7 +505,7 @@ int run_txn(Context& ctx, bool interactive) {
   const Txn txn = read_txn(std::cin, interactive);
   const TxnResult r = call([&] { return ctx.client().txn(txn); });
   if (ctx.format() == Format::json) {
-    print_json(to_json(r));
+    print_json(to_json(r, txn_json_names(ctx.server_version())));
   } else {
     print_simple(std::cout, r, false);
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "output.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -170,22 +171,41 @@ Json to_json(const DeleteResult& r) {
   return out;
 }
 
-Json to_json(const TxnResult& r) {
+TxnJsonNames txn_json_names(std::string_view server_version) {
+  // "3.5.16" -> major 3, minor 5; anything else is taken as 3.4.
+  unsigned major = 0;
+  unsigned minor = 0;
+  const char* const end = server_version.data() + server_version.size();
+  auto [dot, ec] = std::from_chars(server_version.data(), end, major);
+  if (ec != std::errc{} || dot == end || *dot != '.') return TxnJsonNames::go_fields;
+  if (std::from_chars(dot + 1, end, minor).ec != std::errc{}) return TxnJsonNames::go_fields;
+  return major > 3 || (major == 3 && minor >= 5) ? TxnJsonNames::proto_fields
+                                                 : TxnJsonNames::go_fields;
+}
+
+Json to_json(const TxnResult& r, TxnJsonNames names) {
   Json out = {{"header", to_json(r.header)}};
   if (r.succeeded) out["succeeded"] = true;
   if (!r.responses.empty()) {
+    const bool go = names == TxnJsonNames::go_fields;
     Json responses = Json::array();
     for (const auto& op : r.responses) {
-      // gogoproto writes a oneof as {"Response":{"Response<Kind>":{...}}}.
+      // A oneof as {"Response":{"<field>":{...}}}, the field named as the version names it.
       Json inner = std::visit(
-          [](const auto& v) -> Json {
+          [&](const auto& v) -> Json {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, GetResult>) return {{"ResponseRange", to_json(v)}};
-            if constexpr (std::is_same_v<T, PutResult>) return {{"ResponsePut", to_json(v)}};
-            if constexpr (std::is_same_v<T, DeleteResult>) {
-              return {{"ResponseDeleteRange", to_json(v)}};
+            if constexpr (std::is_same_v<T, GetResult>) {
+              return {{go ? "ResponseRange" : "response_range", to_json(v)}};
             }
-            if constexpr (std::is_same_v<T, TxnResult>) return {{"ResponseTxn", to_json(v)}};
+            if constexpr (std::is_same_v<T, PutResult>) {
+              return {{go ? "ResponsePut" : "response_put", to_json(v)}};
+            }
+            if constexpr (std::is_same_v<T, DeleteResult>) {
+              return {{go ? "ResponseDeleteRange" : "response_delete_range", to_json(v)}};
+            }
+            if constexpr (std::is_same_v<T, TxnResult>) {
+              return {{go ? "ResponseTxn" : "response_txn", to_json(v, names)}};
+            }
           },
           op.value);
       responses.push_back({{"Response", std::move(inner)}});

@@ -35,7 +35,13 @@ Json to_json(const KeyValue& kv);
 Json to_json(const GetResult& r);
 Json to_json(const PutResult& r);
 Json to_json(const DeleteResult& r);
-Json to_json(const TxnResult& r);
+/// How etcdctl names the one response each txn operation holds: 3.4 by its Go field
+/// ({"Response":{"ResponseRange":...}}), 3.5 by its protobuf field ("response_range").
+enum class TxnJsonNames { go_fields, proto_fields };
+/// The names etcdctl of a server's version writes: proto_fields from 3.5 on, else go_fields
+/// (also for a version that cannot be read).
+TxnJsonNames txn_json_names(std::string_view server_version);
+Json to_json(const TxnResult& r, TxnJsonNames names = TxnJsonNames::go_fields);
 Json to_json(const WatchBatch& b);
 /// A header's fields at the top level of `out` (Go embeds *ResponseHeader in the lease results).
 void add_header_fields(Json& out, const ResponseHeader& h);
