@@ -263,8 +263,9 @@ class Client {
   AuthResult auth_enable() const;
   /// Turns authentication off (needs the root user's credentials while it is on).
   AuthResult auth_disable() const;
-  /// Whether authentication is on. etcd 3.4 has no call for it: etcdpp asks the member to
-  /// authenticate an empty user name, which it refuses differently whether auth is on or off.
+  /// Whether authentication is on, and the auth store's revision: etcd 3.5's AuthStatus call.
+  /// etcd 3.4 has no such call: etcdpp then asks the member to authenticate an empty user name,
+  /// which it refuses differently whether auth is on or off, and the revision is 0.
   AuthStatusResult auth_status() const;
   /// Adds a user; with `no_password` the user can only authenticate by other means (a client
   /// certificate's common name). Errc::user_already_exists when the name is taken.

@@ -3,6 +3,7 @@
 // embedded etcd node or local cluster in the foreground. The command line is parsed here (CLI11);
 // the verbs live in *_command(s).cpp.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <string_view>
@@ -363,19 +364,23 @@ int run(int argc, char** argv) {
   });
 
   // `--flag=` sets the flag to the empty string, as etcdctl takes it (`--endpoints=` is "no
-  // endpoints"); CLI11 would take the next word as its value instead.
+  // endpoints"); CLI11 would take the next word as its value instead. Words after a `--`
+  // separator are values, left as they are.
   std::vector<std::string> args;
-  for (int i = argc - 1; i > 0; --i) {
+  bool separated = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg.starts_with("--") && arg.size() > 3 && arg.find('=') == arg.size() - 1) {
-      args.emplace_back();
+    separated = separated || arg == "--";
+    if (!separated && arg.starts_with("--") && arg.size() > 3 && arg.find('=') == arg.size() - 1) {
       args.emplace_back(arg.substr(0, arg.size() - 1));
+      args.emplace_back();
     } else {
       args.emplace_back(arg);
     }
   }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
-    app.parse(args);  // CLI11 takes them in reverse order
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
