@@ -102,6 +102,9 @@ class Category final : public std::error_category {
       case Errc::file_error: return "file error";
       case Errc::tls_handshake_failed:
         return "TLS handshake failed (certificate not trusted, or refused by the server)";
+      case Errc::session_lost:
+        return "session lost (its lease expired or was revoked, or it was closed)";
+      case Errc::not_elected: return "not the leader of the election";
       default: return "unknown etcdpp error " + std::to_string(value);
     }
   }

@@ -96,6 +96,9 @@ enum class Errc : int {
   file_error,              ///< A file could not be written (the message names it and why).
   tls_handshake_failed,    ///< TLS failed: the server's certificate is not trusted, or the
                            ///< server refused the client's (or its lack of one).
+  session_lost,            ///< A concurrency::Session's lease expired, was revoked, or the
+                           ///< session was closed: its locks and leadership are gone.
+  not_elected,             ///< An election call that needs leadership, made by a non-leader.
 };
 
 /// The category of etcdpp's error codes; its name is "etcdpp".

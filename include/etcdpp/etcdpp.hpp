@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
-// and the embedded etcd node and local cluster.
+// the concurrency recipes (session, mutex, rw_mutex, election), and the embedded etcd node and
+// local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
 #include "etcdpp/client.hpp"
 #include "etcdpp/cluster.hpp"
+#include "etcdpp/concurrency/election.hpp"
+#include "etcdpp/concurrency/mutex.hpp"
+#include "etcdpp/concurrency/rw_mutex.hpp"
+#include "etcdpp/concurrency/session.hpp"
 #include "etcdpp/embedded/cluster.hpp"
 #include "etcdpp/embedded/node.hpp"
 #include "etcdpp/error.hpp"

@@ -34,7 +34,7 @@ struct Compare {
   std::string key;
   std::string range_end;  ///< When set, the compare holds for every key in [key, range_end).
   std::int64_t number = 0;  ///< The constant for version, revisions and lease.
-  std::string bytes;        ///< The constant for value (binary-safe).
+  std::string bytes{};      ///< The constant for value (binary-safe).
 
   bool operator==(const Compare&) const = default;
 

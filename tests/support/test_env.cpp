@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <system_error>
 
 namespace etcdpp::test {
@@ -26,6 +28,17 @@ embedded::Node& node() {
 
 Client client(std::chrono::milliseconds timeout) {
   return Client({.endpoints = {node().client_endpoint()}, .call_timeout = timeout});
+}
+
+std::string etcdctl_path() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const auto candidate = std::filesystem::path(dir) / "etcdctl";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
+  ADD_FAILURE() << "etcdctl not found on PATH: install the Debian package etcd-client";
+  return "/usr/bin/etcdctl";
 }
 
 TestPrefix::TestPrefix(Client client) : client_(std::move(client)) {

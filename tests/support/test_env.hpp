@@ -72,6 +72,9 @@ void pause_process(int pid);
 /// Sends SIGCONT to `pid`.
 void resume_process(int pid);
 
+/// The etcdctl on PATH (Debian package etcd-client); a test failure naming the package if none.
+std::string etcdctl_path();
+
 /// The pids whose parent is this process, zombies included.
 std::set<int> child_pids();
 
