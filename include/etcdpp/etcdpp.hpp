@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
-// the concurrency recipes (session, mutex, rw_mutex, election), and the embedded etcd node and
-// local cluster.
+// the concurrency recipes (session, mutex, rw_mutex, election), the prefix cache, and the
+// embedded etcd node and local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
@@ -18,5 +18,6 @@
 #include "etcdpp/lease.hpp"
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
+#include "etcdpp/prefix_cache.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/watch.hpp"
