@@ -24,7 +24,7 @@ namespace etcdpp::registry {
 struct ConfigScope {
   std::string root = "services/ergo";
   std::string cluster = "default";
-  std::string node;
+  std::string node{};
 };
 
 /// Which of the four levels an effective value came from, highest priority first.
@@ -86,8 +86,8 @@ class ConfigLayers {
   const std::string* effective(const std::string& relative) const;
 
   ConfigScope scope_;
-  std::string cluster_prefix_;  // {root}/cluster/{cluster}/config/
-  std::string config_prefix_;   // {root}/config/
+  std::string cluster_prefix_{};  // {root}/cluster/{cluster}/config/
+  std::string config_prefix_{};   // {root}/config/
   std::map<std::string, Slot, std::less<>> slots_;
 };
 

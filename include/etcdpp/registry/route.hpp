@@ -14,21 +14,21 @@ namespace etcdpp::registry {
 
 /// A protocol version a route speaks.
 struct Version {
-  std::string name;
-  std::string release;
-  std::string commit;
-  std::string license;
+  std::string name{};
+  std::string release{};
+  std::string commit{};
+  std::string license{};
 
   bool operator==(const Version&) const = default;
 };
 
 /// One way to reach a node.
 struct Route {
-  std::string host;
+  std::string host{};
   std::uint16_t port = 0;
   bool tls = false;
-  Version handshake;
-  Version proto;
+  Version handshake{};
+  Version proto{};
 
   bool operator==(const Route&) const = default;
 };
@@ -45,8 +45,8 @@ std::string_view to_string(ApplicationState state) noexcept;
 
 /// An application of a node, as the registry publishes it.
 struct ApplicationRoute {
-  std::string node;  ///< Filled by the Registrar with its node's name.
-  std::string name;
+  std::string node{};  ///< Filled by the Registrar with its node's name.
+  std::string name{};
   int weight = 0;
   ApplicationMode mode = ApplicationMode::temporary;
   ApplicationState state = ApplicationState::loaded;
