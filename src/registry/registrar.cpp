@@ -561,7 +561,7 @@ void RegistrarState::start_next(etcdpp::detail::Callback<Event> callback,
   waiter = std::move(callback);
   lock.unlock();
   if (canceller) {
-    canceller->set_action([weak = weak_from_this()] {
+    auto cancel = [weak = weak_from_this()] {
       auto self = weak.lock();
       if (!self) return;
       std::unique_lock l(self->mutex);
@@ -570,7 +570,8 @@ void RegistrarState::start_next(etcdpp::detail::Callback<Event> callback,
       self->waiter = nullptr;
       l.unlock();
       cb({make_error_code(Errc::cancelled), "async_next_event cancelled"}, {});
-    });
+    };
+    if (!canceller->set_action(cancel)) cancel();  // cancelled before it was installed
   }
 }
 
@@ -602,15 +603,21 @@ void RegistrarState::publish(ApplicationRoute route) {
     on = lease;
   }
   // Recorded first: a re-registration running meanwhile puts it again with its new lease.
-  client.put(keys.application(route.name, options.node), encode_application_route(route),
-             {.lease = on});
+  try {
+    client.put(keys.application(route.name, options.node), encode_application_route(route),
+               {.lease = on});
+  } catch (const Error& e) {
+    // The lease was lost under us: the re-registration puts the route with the new one.
+    if (e.code() != make_error_code(Errc::lease_not_found) || is_registered()) throw;
+  }
 }
 
 void RegistrarState::remove(std::string_view name) {
   {
     std::lock_guard lock(mutex);
-    if (apps.erase(std::string(name)) == 0) return;
+    apps.erase(std::string(name));
   }
+  // Deleted even when not recorded, so that a remove repeated after a failure still deletes.
   client.delete_range(keys.application(name, options.node));
 }
 
@@ -754,9 +761,12 @@ Registrar::Registrar(Client client, RegistrarOptions options) {
   state_->start();
 }
 
-Registrar::Registrar(ClientOptions client_options, RegistrarOptions options)
-    : Registrar(Client(with_registrar_defaults(std::move(client_options), options)),
-                std::move(options)) {}
+Registrar::Registrar(ClientOptions client_options, RegistrarOptions options) {
+  check_options(options);
+  Client client(with_registrar_defaults(std::move(client_options), options));
+  state_ = std::make_shared<detail::RegistrarState>(std::move(client), std::move(options));
+  state_->start();
+}
 
 Registrar::Registrar(Registrar&&) noexcept = default;
 Registrar& Registrar::operator=(Registrar&& other) noexcept {

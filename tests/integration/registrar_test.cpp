@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "etcdpp/registry/registrar.hpp"
+#include "support/registry_events.hpp"
 #include "support/test_env.hpp"
 
 namespace etcdpp::registry {
@@ -65,18 +66,7 @@ RegistrarOptions options_for(const test::TestPrefix& prefix, std::string node,
 }
 
 std::vector<std::string> describe(const std::vector<Event>& events) {
-  std::vector<std::string> out;
-  for (const Event& e : events) {
-    std::string line(to_string(e.type));
-    if (!e.node.empty()) line += " " + e.node;
-    if (!e.application.name.empty()) line += " " + e.application.name;
-    if (!e.item.empty()) {
-      line += " " + e.item + " " + e.old_value.value_or("-") + ">" + e.new_value.value_or("-");
-    }
-    if (e.initial) line += " initial";
-    out.push_back(line);
-  }
-  return out;
+  return test::lines_of(events);
 }
 
 TEST(RegistrarTest, ATakenNameIsRefusedAndDestructionUnregisters) {

@@ -8,9 +8,13 @@
 //       "ready <name> <pid> <member id>", "read <value>".
 //   etcdpp_node_helper hold node|cluster
 //       A default Node, or a 3-member Cluster. Prints "pid <pid>" for each etcd, then "held".
+//   etcdpp_node_helper register <endpoints> <root> <cluster> <node> <ttl seconds>
+//       A registry::Registrar of <node> on the comma-separated <endpoints>. Prints
+//       "registered <node> <lease>".
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -88,13 +92,38 @@ int run_hold(const std::string& what) {
   return 0;
 }
 
+int run_register(const std::string& endpoints, const std::string& root,
+                 const std::string& cluster, const std::string& name, const std::string& ttl) {
+  etcdpp::ClientOptions client_options;
+  for (std::size_t start = 0; start <= endpoints.size();) {
+    const std::size_t comma = std::min(endpoints.find(',', start), endpoints.size());
+    client_options.endpoints.push_back(endpoints.substr(start, comma - start));
+    start = comma + 1;
+  }
+  etcdpp::registry::RegistrarOptions options;
+  options.node = name;
+  options.cluster = cluster;
+  options.root = root;
+  options.lease_ttl = std::chrono::seconds(std::stoi(ttl));
+  etcdpp::registry::Registrar registrar(client_options, options);
+  say("registered " + name + " " +
+      std::to_string(static_cast<std::int64_t>(registrar.lease())));
+  wait_for_quit();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "toml" && argc == 4) return run_toml(argv[2], argv[3]);
   if (mode == "hold" && argc == 3) return run_hold(argv[2]);
-  std::cerr << "usage: " << argv[0] << " toml <file> <key> | hold node|cluster\n";
+  if (mode == "register" && argc == 7) {
+    return run_register(argv[2], argv[3], argv[4], argv[5], argv[6]);
+  }
+  std::cerr << "usage: " << argv[0]
+            << " toml <file> <key> | hold node|cluster"
+               " | register <endpoints> <root> <cluster> <node> <ttl>\n";
   return 2;
 } catch (const std::exception& e) {
   say(std::string("error ") + e.what());

@@ -4,6 +4,7 @@
 // the verbs live in *_command(s).cpp.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <tuple>
 #include <iostream>
 
 #include "commands.hpp"
@@ -312,6 +313,22 @@ int run(int argc, char** argv) {
       return exit_success;
     };
   });
+
+  RegistryArgs registry;
+  auto* registry_cmd = app.add_subcommand("registry", "Reads the service registry");
+  registry_cmd->require_subcommand(1);
+  for (auto [verb, help, run] :
+       {std::tuple{"nodes", "Lists the live nodes", &run_registry_nodes},
+        std::tuple{"resolve", "Lists the routes of an application", &run_registry_resolve},
+        std::tuple{"config", "Prints a node's effective value of a config item",
+                   &run_registry_config}}) {
+    auto* cmd = registry_cmd->add_subcommand(verb, help);
+    if (std::string_view(verb) != "nodes") cmd->add_option("arg", registry.args, "APP or ITEM");
+    cmd->add_option("--root", registry.root, "registry root key")->capture_default_str();
+    cmd->add_option("--cluster", registry.cluster, "cluster")->capture_default_str();
+    cmd->add_option("--node", registry.node, "node (config: whose; resolve: only its routes)");
+    cmd->callback([&, run = run] { action = [&, run](Context& c) { return run(c, registry); }; });
+  }
 
   NodeArgs node;
   auto* node_cmd = app.add_subcommand(

@@ -202,7 +202,8 @@ class Registrar {
   /// one with `/`, or the error of the put. Published routes are put again after a
   /// re-registration.
   void publish_application(ApplicationRoute route);
-  /// Removes an application route of this node; nothing when it has none of that name.
+  /// Removes an application route of this node (a delete, so it may be repeated after a
+  /// failure). Throws Error: the error of the delete.
   void remove_application(std::string_view name);
 
   /// The other live nodes of the cluster, by name (one read, no local copy).
