@@ -229,8 +229,10 @@ class Registrar {
   }
   /// The stored text of `item`'s effective value, untyped; std::nullopt when unset.
   std::optional<std::string> config_text(std::string_view item) const;
-  /// Waits until the local copy (config and events) is as fresh as a linearizable read made
-  /// now, for at most `timeout`. Throws Error (Errc::deadline_exceeded).
+  /// Waits until the local copy that config_item() and config() read is as fresh as a
+  /// linearizable read made now (a config put before it is seen after it), for at most
+  /// `timeout`. The events of those changes may still be on their way. Throws Error
+  /// (Errc::deadline_exceeded; Errc::failed_precondition after close()).
   void sync(std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
   /// Pull face of the events (when RegistrarOptions::on_event is not set): the next event, or
