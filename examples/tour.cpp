@@ -157,6 +157,21 @@ int main() try {
   say("lease " + std::to_string(static_cast<std::int64_t>(lease.id)) + " (TTL " +
       std::to_string(lease.ttl) + " s) holds tour/alive/worker-1; the client renews it");
 
+  // A service registry: two nodes register under leases; configuration written as plain
+  // typed strings (as with etcdctl put) is read typed, by priority level.
+  client.put("tour/registry/cluster/demo/config/*/db.port", "int:5432");
+  client.put("tour/registry/config/global/log.level", "info");
+  etcdpp::registry::Registrar api(client, {.node = "api", .cluster = "demo",
+                                           .root = "tour/registry"});
+  etcdpp::registry::Registrar worker(client, {.node = "worker", .cluster = "demo",
+                                              .root = "tour/registry"});
+  worker.publish_application({.name = "jobs", .state = etcdpp::registry::ApplicationState::running});
+  const auto config = api.config("db.port", "log.level");
+  say("registry: api sees nodes [" + api.nodes().front() + "], jobs on " +
+      api.resolve_application("jobs").front().node + "; db.port is int " +
+      std::to_string(config.get<std::int64_t>("db.port")) + ", log.level is \"" +
+      config.get<std::string>("log.level") + "\"");
+
   // A watch on a prefix: every event is delivered once, in order, across failovers.
   std::mutex seen_mutex;
   std::condition_variable seen_changed;

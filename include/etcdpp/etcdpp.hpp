@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp in one include: the Client with KV, Txn, member status and list, the Auth API, errors,
 // the concurrency recipes (session, mutex, rw_mutex, election, STM, queues, barriers,
-// in-order keys), the prefix cache, etcd v2's vocabulary, and the embedded etcd node and
-// local cluster.
+// in-order keys), the prefix cache, the service registry, etcd v2's vocabulary, and the
+// embedded etcd node and local cluster.
 #pragma once
 
 #include "etcdpp/auth.hpp"
@@ -24,6 +24,10 @@
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/prefix_cache.hpp"
+#include "etcdpp/registry/config.hpp"
+#include "etcdpp/registry/registrar.hpp"
+#include "etcdpp/registry/route.hpp"
+#include "etcdpp/registry/typed_value.hpp"
 #include "etcdpp/txn.hpp"
 #include "etcdpp/v2.hpp"
 #include "etcdpp/watch.hpp"

@@ -424,6 +424,48 @@ TEST(CliDataTest, WhatOneToolWritesTheOtherReads) {
   EXPECT_FALSE(client.get(prefix("from-etcdctl")).has_value());
 }
 
+TEST(CliRegistryTest, NodesResolveAndConfigReadWhatEtcdctlWrote) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  const std::string root = prefix("services/ergo");
+  // Config written by etcdctl, as the registry's documentation shows it.
+  ASSERT_EQ(etcdctl({"put", root + "/cluster/production/config/web1/database.port", "int:5432"})
+                .exit_code,
+            0);
+  ASSERT_EQ(etcdctl({"put", root + "/config/global/log.level", "info"}).exit_code, 0);
+  ASSERT_EQ(etcdctl({"put", root + "/cluster/production/config/*/bad", "float:x"}).exit_code, 0);
+  registry::Registrar web1(client, {.node = "web1", .cluster = "production", .root = root});
+  registry::Registrar web2(client, {.node = "web2", .cluster = "production", .root = root});
+  web2.publish_application({.name = "web", .weight = 3});
+  web2.publish_application({.name = "webui"});
+  const std::vector<std::string> scope = {"--root", root, "--cluster", "production"};
+  auto registry_cmd = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "registry");
+    args.insert(args.end(), scope.begin(), scope.end());
+    return etcdpp(args);
+  };
+  EXPECT_EQ(registry_cmd({"nodes"}).out, "web1\nweb2\n");
+  EXPECT_EQ(registry_cmd({"resolve", "web"}).out,
+            "web2 web weight=3 mode=temporary state=loaded\n");
+  EXPECT_EQ(registry_cmd({"config", "database.port", "--node", "web1"}).out,
+            "database.port = 5432 (int, cluster node)\n");
+  EXPECT_EQ(registry_cmd({"config", "log.level", "--node", "web1"}).out,
+            "log.level = \"info\" (string, global)\n");
+  const auto json = nlohmann::json::parse(
+      etcdpp({"-w", "json", "registry", "config", "database.port", "--root", root, "--cluster",
+              "production", "--node", "web1"})
+          .out);
+  EXPECT_EQ(json["value"], 5432);
+  EXPECT_EQ(json["text"], "int:5432");
+  const auto missing = registry_cmd({"config", "nothing", "--node", "web1"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("\"nothing\""), std::string::npos) << missing.err;
+  const auto bad = registry_cmd({"config", "bad", "--node", "web1"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("\"float:x\""), std::string::npos) << bad.err;
+  EXPECT_NE(registry_cmd({"config", "database.port"}).exit_code, 0);  // --node is needed
+}
+
 TEST(CliWatchTest, PrintsWhatEtcdctlPrintsAndStopsOnSigint) {
   Client client = test::client();
   test::TestPrefix prefix(client);

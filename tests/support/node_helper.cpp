@@ -13,9 +13,13 @@
 //       separated). Prints "locked <key> <revision>".
 //   etcdpp_node_helper elect <endpoints> <name> <value> <ttl>
 //       Campaigns in election <name> with <value>. Prints "elected <key> <revision>".
+//   etcdpp_node_helper register <endpoints> <root> <cluster> <node> <ttl seconds>
+//       A registry::Registrar of <node> on the comma-separated <endpoints>. Prints
+//       "registered <node> <lease>".
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -94,8 +98,6 @@ int run_hold(const std::string& what) {
   return 0;
 }
 
-}  // namespace
-
 std::vector<std::string> split_endpoints(const std::string& list) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -124,6 +126,24 @@ int run_recipe(const std::string& what, const std::string& endpoints, const std:
   return 0;
 }
 
+int run_register(const std::string& endpoints, const std::string& root,
+                 const std::string& cluster, const std::string& name, const std::string& ttl) {
+  etcdpp::ClientOptions client_options;
+  client_options.endpoints = split_endpoints(endpoints);
+  etcdpp::registry::RegistrarOptions options;
+  options.node = name;
+  options.cluster = cluster;
+  options.root = root;
+  options.lease_ttl = std::chrono::seconds(std::stoi(ttl));
+  etcdpp::registry::Registrar registrar(client_options, options);
+  say("registered " + name + " " +
+      std::to_string(static_cast<std::int64_t>(registrar.lease())));
+  wait_for_quit();
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) try {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "toml" && argc == 4) return run_toml(argv[2], argv[3]);
@@ -132,7 +152,13 @@ int main(int argc, char** argv) try {
   if (mode == "elect" && argc == 6) {
     return run_recipe(mode, argv[2], argv[3], argv[4], std::stoi(argv[5]));
   }
-  std::cerr << "usage: " << argv[0] << " toml <file> <key> | hold node|cluster\n";
+  if (mode == "register" && argc == 7) {
+    return run_register(argv[2], argv[3], argv[4], argv[5], argv[6]);
+  }
+  std::cerr << "usage: " << argv[0]
+            << " toml <file> <key> | hold node|cluster"
+               " | lock <endpoints> <name> <ttl> | elect <endpoints> <name> <value> <ttl>"
+               " | register <endpoints> <root> <cluster> <node> <ttl>\n";
   return 2;
 } catch (const std::exception& e) {
   say(std::string("error ") + e.what());

@@ -129,6 +129,16 @@ int run_role_list(Context& ctx);
 int run_role_grant_permission(Context& ctx, const RoleArgs& a);
 int run_role_revoke_permission(Context& ctx, const RoleArgs& a);
 
+struct RegistryArgs {
+  std::vector<std::string> args;  ///< resolve: the application; config: the item
+  std::string root = "services/ergo";
+  std::string cluster = "default";
+  std::string node;  ///< config: whose configuration; resolve: only this node's routes
+};
+int run_registry_nodes(Context& ctx, const RegistryArgs& a);
+int run_registry_resolve(Context& ctx, const RegistryArgs& a);
+int run_registry_config(Context& ctx, const RegistryArgs& a);
+
 struct NodeArgs {
   std::string config;       ///< A TOML file with an [etcd] table.
   std::size_t cluster = 0;  ///< Members of a local cluster; 0 runs one node.

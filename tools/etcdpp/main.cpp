@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <string_view>
+#include <tuple>
 
 #include "commands.hpp"
 
@@ -339,6 +340,21 @@ int run(int argc, char** argv) {
   elect_cmd->add_option("args", elect.args, "<election-name> [proposal]");
   elect_cmd->add_flag("-l,--listen", elect.listen, "observation mode");
   elect_cmd->callback([&] { action = [&](Context& c) { return run_elect(c, elect); }; });
+  RegistryArgs registry;
+  auto* registry_cmd = app.add_subcommand("registry", "Reads the service registry");
+  registry_cmd->require_subcommand(1);
+  for (auto [verb, help, run] :
+       {std::tuple{"nodes", "Lists the live nodes", &run_registry_nodes},
+        std::tuple{"resolve", "Lists the routes of an application", &run_registry_resolve},
+        std::tuple{"config", "Prints a node's effective value of a config item",
+                   &run_registry_config}}) {
+    auto* cmd = registry_cmd->add_subcommand(verb, help);
+    if (std::string_view(verb) != "nodes") cmd->add_option("arg", registry.args, "APP or ITEM");
+    cmd->add_option("--root", registry.root, "registry root key")->capture_default_str();
+    cmd->add_option("--cluster", registry.cluster, "cluster")->capture_default_str();
+    cmd->add_option("--node", registry.node, "node (config: whose; resolve: only its routes)");
+    cmd->callback([&, run = run] { action = [&, run](Context& c) { return run(c, registry); }; });
+  }
 
   NodeArgs node;
   auto* node_cmd = app.add_subcommand(
