@@ -72,8 +72,9 @@ class ObserverState : public std::enable_shared_from_this<ObserverState> {
       for (const auto& kv : now.kvs) candidates_[kv.key] = kv;
       publish(now.header.revision);
       const auto strand = co_await asio::this_coro::executor;
+      Watch::Callback pulled;  // no callback: batches are pulled with async_next
       Watch watch = co_await open_watch(client, prefix, true, now.header.revision + 1, strand,
-                                        Watch::Callback{});
+                                        std::move(pulled));
       for (;;) {
         std::error_code ec;
         WatchBatch batch =

@@ -21,7 +21,7 @@ asio::awaitable<LeaseGrantResult> grant_lease(const Client& client, std::chrono:
 
 asio::awaitable<KeepAlive> keep_lease_alive(const Client& client, LeaseId lease,
                                             asio::any_io_executor executor,
-                                            std::function<void(LeaseLoss)> on_lost) {
+                                            std::function<void(LeaseLoss)>&& on_lost) {
   // TODO(#12): the Client has no asynchronous keep_alive yet; this waits for the first renewal
   // (one round trip, within the call timeout) on the calling thread.
   co_return client.keep_alive(
@@ -31,7 +31,7 @@ asio::awaitable<KeepAlive> keep_lease_alive(const Client& client, LeaseId lease,
 
 asio::awaitable<Watch> open_watch(const Client& client, std::string_view key, bool prefix,
                                   std::int64_t start_revision, asio::any_io_executor executor,
-                                  Watch::Callback callback) {
+                                  Watch::Callback&& callback) {
   // TODO(#12): the Client has no asynchronous watch creation yet; this waits for etcd to create
   // the watch (one round trip on the client's shared stream) on the calling thread.
   co_return client.watch(
@@ -42,13 +42,15 @@ asio::awaitable<Watch> open_watch(const Client& client, std::string_view key, bo
 // ---- Session ------------------------------------------------------------------------------
 
 asio::awaitable<void> SessionCore::start_keep_alive() {
-  auto keep = co_await keep_lease_alive(
-      client, lease, executor_, [weak = weak_from_this()](LeaseLoss why) {
-        if (auto self = weak.lock()) {
-          self->lose(why == LeaseLoss::revoked ? concurrency::SessionState::revoked
-                                               : concurrency::SessionState::expired);
-        }
-      });
+  // Named before the co_await: GCC 12 destroys a capturing lambda made inside a co_await
+  // expression twice (its shared_ptr captures are released twice, and the heap corrupted).
+  std::function<void(LeaseLoss)> on_lost = [weak = weak_from_this()](LeaseLoss why) {
+    if (auto self = weak.lock()) {
+      self->lose(why == LeaseLoss::revoked ? concurrency::SessionState::revoked
+                                           : concurrency::SessionState::expired);
+    }
+  };
+  auto keep = co_await keep_lease_alive(client, lease, executor_, std::move(on_lost));
   std::lock_guard lock(mutex_);
   // Closed meanwhile (the Session went while it was being made): stop at once.
   if (state_ == concurrency::SessionState::closed) {
@@ -256,16 +258,18 @@ asio::awaitable<ResponseHeader> wait_predecessors(const Client& client, SessionC
 
   // My own key going (its lease revoked or expired, or someone deleted it) ends the wait at
   // once: a waiter without a key must not wait for its predecessor and then "acquire".
-  Watch mine = co_await open_watch(client, key, false, revision + 1, strand,
-                                   [wake, flags](std::error_code ec, WatchBatch batch) {
-                                     for (const auto& e : batch.events) {
-                                       if (e.type == Event::Type::delete_range) {
-                                         flags->mine_gone = true;
-                                       }
-                                     }
-                                     if (ec) flags->watch_error = ec;
-                                     wake->notify({});
-                                   });
+  // The watches' callbacks are made outside the co_await expressions (see start_keep_alive).
+  const auto on_delete = [&wake, &flags](bool Flags::*gone) -> Watch::Callback {
+    return [wake, flags, gone](std::error_code ec, WatchBatch batch) {
+      for (const auto& e : batch.events) {
+        if (e.type == Event::Type::delete_range) (*flags).*gone = true;
+      }
+      if (ec) flags->watch_error = ec;
+      wake->notify({});
+    };
+  };
+  Watch::Callback on_mine = on_delete(&Flags::mine_gone);
+  Watch mine = co_await open_watch(client, key, false, revision + 1, strand, std::move(on_mine));
   const GetOptions predecessor{.range_end = {},
                                .prefix = true,
                                .limit = 1,
@@ -283,17 +287,10 @@ asio::awaitable<ResponseHeader> wait_predecessors(const Client& client, SessionC
     if (before.kvs.empty()) break;
     flags->predecessor_gone = false;
     // Only the direct predecessor is watched: when it goes, only this waiter looks again.
+    Watch::Callback on_predecessor = on_delete(&Flags::predecessor_gone);
     Watch watch = co_await open_watch(client, before.kvs.front().key, false,
                                       before.header.revision + 1, strand,
-                                      [wake, flags](std::error_code ec, WatchBatch batch) {
-                                        for (const auto& e : batch.events) {
-                                          if (e.type == Event::Type::delete_range) {
-                                            flags->predecessor_gone = true;
-                                          }
-                                        }
-                                        if (ec) flags->watch_error = ec;
-                                        wake->notify({});
-                                      });
+                                      std::move(on_predecessor));
     while (!flags->predecessor_gone) {
       check();
       co_await wake->wait();

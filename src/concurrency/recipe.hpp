@@ -37,12 +37,12 @@ asio::awaitable<LeaseGrantResult> grant_lease(const Client& client, std::chrono:
 /// (Errc::lease_not_found) when the lease does not exist.
 asio::awaitable<KeepAlive> keep_lease_alive(const Client& client, LeaseId lease,
                                             asio::any_io_executor executor,
-                                            std::function<void(LeaseLoss)> on_lost);
+                                            std::function<void(LeaseLoss)>&& on_lost);
 /// Watches one key (or with `prefix` every key under it) from `start_revision`, delivering to
 /// `callback` on `executor`.
 asio::awaitable<Watch> open_watch(const Client& client, std::string_view key, bool prefix,
                                   std::int64_t start_revision, asio::any_io_executor executor,
-                                  Watch::Callback callback);
+                                  Watch::Callback&& callback);
 
 // ---- Session ------------------------------------------------------------------------------
 
