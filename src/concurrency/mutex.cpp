@@ -275,6 +275,7 @@ ResponseHeader Mutex::header() const noexcept {
 Compare Mutex::owner_compare() const {
   const auto revision = this->revision();
   if (revision == 0) {
+    etcdpp::detail::require_alive(*state_->session, state_->what("owner_compare"));
     throw Error(make_error_code(Errc::invalid_option),
                 state_->what("owner_compare") + ": the lock is not held; lock it first");
   }

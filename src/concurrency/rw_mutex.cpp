@@ -236,6 +236,7 @@ std::int64_t RWMutex::revision() const noexcept {
 Compare RWMutex::owner_compare() const {
   std::lock_guard lock(state_->mutex);
   if (!state_->held) {
+    etcdpp::detail::require_alive(*state_->session, state_->what("owner_compare"));
     throw Error(make_error_code(Errc::invalid_option),
                 state_->what("owner_compare") + ": the lock is not held; lock it first");
   }

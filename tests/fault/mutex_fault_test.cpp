@@ -71,27 +71,34 @@ TEST(MutexFaultTest, FiveContendersTwoHundredTimesWhileTheLeaderIsKilledThreeTim
           break;
         }
         const auto start = Clock::now();
-        if (++inside > 1) overlap = true;
-        const std::int64_t fence = mutex->revision();
-        // Read-modify-write under the lock, the write guarded by the lock's compare. An
-        // answer lost to a dying member is resolved by reading again: only a holder writes.
-        for (;;) {
-          try {
-            const int n = std::stoi(client.get(counter)->value);
-            const auto r = client.txn(Txn{}
-                                          .if_(mutex->owner_compare())
-                                          .then(Op::put(counter, std::to_string(n + 1))));
-            if (r.succeeded) ++acquired;
-            break;
-          } catch (const Error& e) {
-            if (!is_transient(e.code())) throw;
-            if (std::stoi(client.get(counter)->value) == acquired.load() + 1) {
-              ++acquired;
+        std::int64_t fence = 0;
+        {
+          if (++inside > 1) overlap = true;
+          // Left on every path, before the unlock: a lock lost with its session ends the section
+          // with an error.
+          struct Leave {
+            std::atomic<int>& inside;
+            ~Leave() { --inside; }
+          } leave{inside};
+          fence = mutex->revision();
+          // Read-modify-write under the lock, the write guarded by the lock's compare. An
+          // answer lost to a dying member is resolved by reading again: only a holder writes.
+          for (;;) {
+            try {
+              const int n = std::stoi(client.get(counter)->value);
+              const auto r = client.txn(
+                  Txn{}.if_(mutex->owner_compare()).then(Op::put(counter, std::to_string(n + 1))));
+              if (r.succeeded) ++acquired;
               break;
+            } catch (const Error& e) {
+              if (!is_transient(e.code())) throw;
+              if (std::stoi(client.get(counter)->value) == acquired.load() + 1) {
+                ++acquired;
+                break;
+              }
             }
           }
         }
-        --inside;
         {
           std::lock_guard lock(sections_mutex);
           sections.push_back({fence, start, Clock::now()});
@@ -138,15 +145,14 @@ TEST(MutexFaultTest, AKilledHoldersLockPassesWhenItsLeaseExpiresNeverBefore) {
   Client client = test::client();
   test::TestPrefix p(client);
   constexpr int kTtl = 3;
-  test::Subprocess holder({ETCDPP_NODE_HELPER, "lock", test::node().client_endpoint(),
-                           p("lock"), std::to_string(kTtl)});
+  test::Subprocess holder({ETCDPP_NODE_HELPER, "lock", test::node().client_endpoint(), p("lock"),
+                           std::to_string(kTtl)});
   ASSERT_TRUE(holder.wait_for_line("locked ", 20s));
   Session session(client, {.ttl = 10s});
   Mutex mutex(session, p("lock"));
   auto waiting = mutex.async_lock(asio::use_future);
   ASSERT_TRUE(test::wait_until(
-      [&] { return client.get(p("lock/"), {.prefix = true, .count_only = true}).count == 2; },
-      5s));
+      [&] { return client.get(p("lock/"), {.prefix = true, .count_only = true}).count == 2; }, 5s));
   const auto killed = Clock::now();
   ::kill(holder.pid(), SIGKILL);
   ASSERT_EQ(waiting.wait_for(std::chrono::seconds(kTtl + 5)), std::future_status::ready);

@@ -118,7 +118,8 @@ class Mutex {
   /// ETCD_LOCK_REV).
   ResponseHeader header() const noexcept;
   /// A Compare that holds only while this lock is held: add it to a Txn to write only as the
-  /// holder. Throws Error (Errc::invalid_option) when the lock is not held.
+  /// holder. Throws Error (Errc::session_lost) when the lock went with its session, and
+  /// Error (Errc::invalid_option) when it was not taken or was released.
   Compare owner_compare() const;
 
  private:

@@ -88,7 +88,8 @@ class RWMutex {
   /// The create revision of the key while held (a fencing token), else 0.
   std::int64_t revision() const noexcept;
   /// A Compare that holds only while this object holds the lock. Throws Error
-  /// (Errc::invalid_option) when it does not.
+  /// (Errc::session_lost) when the lock went with its session, and Error
+  /// (Errc::invalid_option) when it was not taken or was released.
   Compare owner_compare() const;
 
  private:
