@@ -17,6 +17,8 @@
 #include "etcdpp/prefix_cache.hpp"
 #include "etcdpp/txn.hpp"
 
+#include "concurrency/recipe.hpp"
+
 namespace etcdpp::registry {
 
 // ---- the calls whose signatures the Client is about to change, each in one place ----
@@ -93,13 +95,6 @@ ClientOptions with_registrar_defaults(ClientOptions c, const RegistrarOptions& o
   c.keepalive_time = keep_alive_of(o);
   c.keepalive_timeout = keep_alive_of(o);
   return c;
-}
-
-std::string lease_text(LeaseId id) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%llx",
-                static_cast<unsigned long long>(static_cast<std::int64_t>(id)));
-  return buffer;
 }
 
 Event::Type type_of(ApplicationState state) {
@@ -335,7 +330,7 @@ void RegistrarState::register_first() {
   if (!result.succeeded) {
     std::string holder;
     const auto& kvs = result.responses.at(0).get().kvs;
-    if (!kvs.empty()) holder = " (lease " + lease_text(kvs.front().lease) + ")";
+    if (!kvs.empty()) holder = " (lease " + etcdpp::detail::lease_hex(kvs.front().lease) + ")";
     try {
       fresh.close();
     } catch (const Error&) {
