@@ -14,6 +14,7 @@
 
 #include "embedded/net.hpp"
 #include "embedded/node_impl.hpp"
+#include "embedded/temp_dir.hpp"
 #include "etcdpp/error.hpp"
 
 namespace etcdpp::embedded {
@@ -114,14 +115,7 @@ struct Cluster::Impl {
       root = options.data_dir;
       return;
     }
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/etcdpp-cluster-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      fail(Errc::node_failed, "cannot create a temporary data dir " + pattern + ": " +
-                                  std::generic_category().message(errno));
-    }
-    root = pattern;
+    root = detail::make_owned_temp_dir("etcdpp-cluster");
     owns_root = true;
   }
 

@@ -31,6 +31,7 @@
 #include "embedded/net.hpp"
 #include "embedded/node_impl.hpp"
 #include "embedded/process.hpp"
+#include "embedded/temp_dir.hpp"
 #include "etcdpp/error.hpp"
 
 extern char** environ;
@@ -67,7 +68,6 @@ constexpr auto kPauseTimeout = 5s;
   throw_error(make_error_code(errc), message);
 }
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
 
 bool is_executable_file(const std::string& path) {
   struct stat st {};
@@ -427,14 +427,7 @@ std::vector<std::string> Node::Impl::arguments() const {
 }
 
 void Node::Impl::make_temp_data_dir() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/etcdpp-node-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    fail(Errc::node_failed,
-         "cannot create a temporary data dir " + pattern + ": " + errno_text(errno));
-  }
-  options.data_dir = pattern;
+  options.data_dir = detail::make_owned_temp_dir("etcdpp-node");
   owns_data_dir = true;
 }
 
@@ -687,6 +680,7 @@ void Node::Impl::wait_ready_locked(Clock::time_point deadline) {
     if (owns_data_dir) {
       std::error_code ignored;
       for (const auto& entry : std::filesystem::directory_iterator(options.data_dir, ignored)) {
+        if (entry.path().filename() == detail::kOwnerFile) continue;
         std::filesystem::remove_all(entry.path(), ignored);
       }
     }

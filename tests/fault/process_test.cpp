@@ -117,17 +117,28 @@ TEST(ProcessTest, SeedScenarioThreeProgramsThreeTomlFilesOneClusterOneLeader) {
   for (const int pid : etcd_pids) EXPECT_TRUE(wait_until([&] { return gone(pid); }, 5s)) << pid;
 }
 
-TEST(ProcessTest, ProgramKilledWithSigkillLeavesNoEtcdChild) {
+TEST(ProcessTest, ProgramKilledWithSigkillLeavesNoEtcdChildAndItsDataIsReclaimed) {
   // Orphans come to this process, so that their end can be checked by pid and they are
   // reaped, whatever the machine's init does.
   ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  // A TMPDIR of this test's own, which the helpers inherit.
+  char tmp_pattern[] = "/tmp/etcdpp-process-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmp_pattern), nullptr);
+  const std::filesystem::path tmp = tmp_pattern;
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved_tmpdir = old_tmpdir != nullptr ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.c_str(), 1);
   for (const std::string what : {"node", "cluster"}) {
     Subprocess program({ETCDPP_NODE_HELPER, "hold", what});
     ASSERT_TRUE(program.wait_for_line("held", 60s)) << testing::PrintToString(program.lines());
     std::vector<int> etcd_pids;
+    std::filesystem::path dir;
     for (const auto& line : program.lines()) {
       if (line.starts_with("pid ")) etcd_pids.push_back(std::stoi(line.substr(4)));
+      if (line.starts_with("dir ")) dir = line.substr(4);
     }
+    ASSERT_EQ(dir.parent_path(), tmp) << dir;
+    ASSERT_TRUE(std::filesystem::exists(dir));
     ASSERT_EQ(etcd_pids.size(), what == "node" ? 1u : 3u);
     for (const int pid : etcd_pids) ASSERT_EQ(::kill(pid, 0), 0) << pid;
 
@@ -136,7 +147,21 @@ TEST(ProcessTest, ProgramKilledWithSigkillLeavesNoEtcdChild) {
     for (const int pid : etcd_pids) {
       EXPECT_TRUE(wait_until([&] { return gone(pid); }, 5s)) << what << " etcd " << pid;
     }
+    // Its data is left behind (nobody could remove it) until the next node starts here.
+    EXPECT_TRUE(std::filesystem::exists(dir));
+    {
+      Node next;
+      EXPECT_FALSE(std::filesystem::exists(dir)) << what << ": " << dir << " is still there";
+      EXPECT_EQ(next.data_dir().parent_path(), tmp);
+    }
   }
+  if (saved_tmpdir.empty()) {
+    ::unsetenv("TMPDIR");
+  } else {
+    ::setenv("TMPDIR", saved_tmpdir.c_str(), 1);
+  }
+  std::error_code ignored;
+  EXPECT_EQ(std::filesystem::remove(tmp, ignored), true) << "something was left in " << tmp;
   ::prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 

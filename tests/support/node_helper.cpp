@@ -87,11 +87,13 @@ int run_hold(const std::string& what) {
     for (std::size_t i = 0; i < cluster.size(); ++i) {
       say("pid " + std::to_string(cluster.node(i).pid()));
     }
+    say("dir " + cluster.node(0).data_dir().parent_path().string());
     say("held");
     wait_for_quit();
   } else {
     etcdpp::embedded::Node node;
     say("pid " + std::to_string(node.pid()));
+    say("dir " + node.data_dir().string());
     say("held");
     wait_for_quit();
   }
