@@ -85,10 +85,11 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     }
   }
 
-  void start() { schedule_tick(); }
+  void start() {}
 
   void add(const std::shared_ptr<KeepAliveState>& state) {
     std::lock_guard lock(mutex_);
+    wake_ticks_locked();
     {
       std::lock_guard s(state->mutex);
       state->next_send = Clock::now();
@@ -106,6 +107,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   void once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
     std::lock_guard lock(mutex_);
     once_[static_cast<std::int64_t>(id)].push_back(std::move(done));
+    wake_ticks_locked();
     const bool fresh = !current_.stream || down_;
     ensure_stream_locked();  // a fresh stream sends for every waiting keep_alive_once
     if (!fresh) send_locked(static_cast<std::int64_t>(id));
@@ -131,20 +133,39 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     std::unique_ptr<transport::BidiStream> stream;
   };
 
-  void schedule_tick() {
+  /// Starts ticking, from any thread, unless the timer is armed already. It ticks only while
+  /// leases are kept alive or renewed once, so that a client with none holds no work on the
+  /// user's executor (io_context::run returns).
+  void wake_ticks_locked() {
+    if (ticking_ || closing_) return;
+    ticking_ = true;
+    // The timer is only touched on the executor.
+    asio::post(executor_, [weak = weak_from_this()] {
+      if (auto k = weak.lock()) {
+        std::lock_guard lock(k->mutex_);
+        k->schedule_tick_locked();
+      }
+    });
+  }
+
+  void schedule_tick_locked() {
+    if (closing_ || (leases_.empty() && once_.empty())) {
+      ticking_ = false;
+      return;
+    }
     timer_.expires_after(kTick);
     timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
-      if (ec) return;
       auto k = weak.lock();
       if (!k) return;
-      std::vector<Slot> dead;
-      {
-        std::lock_guard lock(k->mutex_);
-        if (k->closing_) return;
-        dead.swap(k->dead_);
-        k->renew_due_locked();
-        k->schedule_tick();
+      std::vector<Slot> dead;  // destroyed after the lock is released
+      std::lock_guard lock(k->mutex_);
+      if (ec || k->closing_) {
+        k->ticking_ = false;
+        return;
       }
+      dead.swap(k->dead_);
+      k->renew_due_locked();
+      k->schedule_tick_locked();
     });
   }
 
@@ -155,6 +176,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     ++generation_;
     current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
     stream_token_ = transport_.token();
+    stream_opened_ = Clock::now();
     current_.stream = transport_.open_stream(
         kLeaseKeepAlive, [] { return std::make_unique<pb::LeaseKeepAliveResponse>(); },
         current_.observer.get());
@@ -173,10 +195,21 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   }
 
   // Sends the renewals that are due and declares lost the leases whose deadline has passed.
+  // A stream whose member leaves a renewal unanswered for a third of the lease's TTL is
+  // abandoned for another endpoint, well before the lease could expire: a hung member (a frozen
+  // process, a partition that leaves the socket open) must not take the lease with it while
+  // the other members could renew it. HTTP/2 keep-alive would notice only after
+  // keepalive_time + keepalive_timeout, which may be longer than the TTL.
   void renew_due_locked() {
     if (leases_.empty() && once_.empty()) return;
     ensure_stream_locked();
     const auto now = Clock::now();
+    if (current_.stream && !down_ && unanswered_too_long_locked(now)) {
+      down_ = true;
+      transport_.stream_failed(current_.stream->endpoint());
+      current_.stream->cancel();
+      ensure_stream_locked();  // on another endpoint; sends every renewal again
+    }
     for (const auto& state : leases_) {
       std::lock_guard s(state->mutex);
       if (state->lost) continue;
@@ -191,6 +224,21 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
         send_locked(static_cast<std::int64_t>(state->id));
       }
     }
+  }
+
+  /// Whether a renewal sent on the current stream has waited for its answer longer than a third
+  /// of its lease's TTL (half a second at least; one second before the TTL is known).
+  bool unanswered_too_long_locked(Clock::time_point now) const {
+    for (const auto& state : leases_) {
+      std::lock_guard s(state->mutex);
+      if (state->lost || state->sent_at == Clock::time_point{}) continue;
+      const auto since = std::max(state->sent_at, stream_opened_);
+      const auto limit = state->ttl > 0 ? std::max<Clock::duration>(std::chrono::milliseconds(500),
+                                                                    std::chrono::seconds(state->ttl) / 3)
+                                        : Clock::duration(std::chrono::seconds(1));
+      if (now - since > limit) return true;
+    }
+    return false;
   }
 
   void on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse& r) {
@@ -256,7 +304,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
                                });
       return;
     }
-    if (status.code != 1) transport_.stream_failed();
+    if (status.code != 1 && current_.stream) transport_.stream_failed(current_.stream->endpoint());
     // The next tick opens a stream on another endpoint and resends; keep_alive_once callers keep
     // waiting for it (within their own deadline).
   }
@@ -266,10 +314,12 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   asio::any_io_executor executor_;
   std::mutex mutex_;
   bool closing_ = false;
+  bool ticking_ = false;  // the timer is armed, or about to be
   bool down_ = false;
   bool refreshing_ = false;   // a new token is being fetched; no stream opens meanwhile
   std::string stream_token_;  // the token the current stream carries
   std::uint64_t generation_ = 0;
+  Clock::time_point stream_opened_{};
   Slot current_;
   std::vector<Slot> dead_;
   std::set<std::shared_ptr<KeepAliveState>> leases_;

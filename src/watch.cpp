@@ -205,16 +205,39 @@ void WatchHub::shutdown() {
   slots.clear();
 }
 
-void WatchHub::start() { schedule_tick(); }
+void WatchHub::start() {
+  std::lock_guard lock(mutex_);
+  wake_ticks_locked();
+}
 
-void WatchHub::schedule_tick() {
+void WatchHub::wake_ticks_locked() {
+  if (ticking_ || closing_) return;
+  ticking_ = true;
+  // The timer is only touched on the executor.
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto h = weak.lock()) {
+      std::lock_guard lock(h->mutex_);
+      h->schedule_tick_locked();
+    }
+  });
+}
+
+void WatchHub::schedule_tick_locked() {
+  if (closing_ || watches_.empty()) {
+    ticking_ = false;
+    return;
+  }
   timer_.expires_after(kTick);
   timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
-    if (ec) return;
     if (auto h = weak.lock()) {
+      if (ec) {
+        std::lock_guard lock(h->mutex_);
+        h->ticking_ = false;
+        return;
+      }
       h->tick();
       std::lock_guard lock(h->mutex_);
-      if (!h->closing_) h->schedule_tick();
+      h->schedule_tick_locked();
     }
   });
 }
@@ -303,6 +326,7 @@ void WatchHub::add(const std::shared_ptr<WatchState>& state) {
   std::lock_guard lock(mutex_);
   state->hub = weak_from_this();
   watches_.insert(state);
+  wake_ticks_locked();
   if (!current_.stream || stream_down_) {
     reopen_at_ = transport::Clock::now();
     ensure_stream_locked();
@@ -341,7 +365,7 @@ void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
   if (stream_down_ || closing_) return;
   stream_down_ = true;
   if (current_.stream) current_.stream->cancel();
-  if (endpoint_at_fault) transport_.stream_failed();
+  if (endpoint_at_fault && current_.stream) transport_.stream_failed(current_.stream->endpoint());
   for (auto& [id, state] : by_id_) {
     std::lock_guard s(state->mutex);
     state->server_id = 0;

@@ -97,7 +97,10 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   void send_cancel_locked(std::int64_t server_id);
   void write_locked(std::unique_ptr<etcdserverpb::WatchRequest> request);
   void fail_stream_locked(bool endpoint_at_fault);
-  void schedule_tick();
+  /// Arms the tick timer; with the hub's lock held, on the executor.
+  void schedule_tick_locked();
+  /// Starts ticking again, from any thread, if the hub stopped for want of watches.
+  void wake_ticks_locked();
   void tick();
 
   transport::Transport& transport_;
@@ -132,6 +135,9 @@ class WatchHub : public std::enable_shared_from_this<WatchHub> {
   bool awaiting_token_ = false;
   int token_refreshes_ = 0;
   asio::steady_timer timer_;
+  /// The timer is armed, or about to be. It ticks only while watches live, so that a client
+  /// whose watches are gone holds no work on the user's executor (io_context::run returns).
+  bool ticking_ = false;
 };
 
 }  // namespace etcdpp::detail

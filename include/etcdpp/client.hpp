@@ -106,7 +106,11 @@ struct ClientOptions {
   /// How long a connection attempt to one endpoint may take before the next one is tried.
   std::chrono::milliseconds connect_timeout{2000};
   /// Deadline of each call that has none of its own (see Client::with_timeout). Retries happen
-  /// within it.
+  /// within it. With several endpoints, a member that stops answering (hung, or cut off with
+  /// its socket open) is left early: a read whose member has answered nothing, to any call or
+  /// stream, for a third of the deadline (250ms at least) tries the next endpoint within the
+  /// rest; a call that runs out its deadline without a word from its member sends the next
+  /// calls elsewhere. (A write is never sent twice: it fails with deadline_exceeded.)
   std::chrono::milliseconds call_timeout{5000};
   /// HTTP/2 keep-alive pings on idle connections, and how long to wait for their answer; a dead
   /// peer is noticed within their sum. Zero disables the pings.
@@ -124,12 +128,19 @@ struct ClientOptions {
   /// How fast a lost connection is retried: gRPC's reconnect backoff, capped at this.
   std::chrono::milliseconds reconnect_backoff_max{1000};
   /// A watch stream that receives nothing, not even answers to the progress requests etcdpp
-  /// sends when it is idle, for this long is abandoned and its watches resumed on another.
-  std::chrono::milliseconds watch_stall_timeout{30000};
+  /// sends when it has been idle for a third of this, for this long is abandoned and its
+  /// watches resumed on another endpoint, from the revision after the last one delivered (a
+  /// member that hangs with its socket open is left within this bound).
+  std::chrono::milliseconds watch_stall_timeout{3000};
   /// How often the client asks the cluster for its members and adds their client URLs that it
   /// does not know to its endpoints (so that a client given one member learns the others).
   /// Endpoints are only added, never removed. Zero: never.
   std::chrono::milliseconds auto_sync_interval{0};
+  /// The most unary calls one Client (all its copies) may have in flight at once; a call
+  /// beyond it fails at once with Errc::resource_exhausted, sending nothing. Each call in flight
+  /// holds its request, its response and gRPC's state for it (about 15 KiB): 100,000 calls
+  /// issued at once hold 1.5 GB and mostly run out their deadline waiting. Zero: no bound.
+  std::size_t max_calls_in_flight = 0;
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;

@@ -21,6 +21,7 @@
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
 #include "etcdpp/lease.hpp"
+#include "etcdpp/log.hpp"
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/paginator.hpp"
 #include "etcdpp/prefix_cache.hpp"

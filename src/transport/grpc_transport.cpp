@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
+#include "detail/log_routing.hpp"
 #include "transport/retry.hpp"
 #include "transport/transport.hpp"
 
@@ -79,6 +80,23 @@ std::shared_ptr<grpc::ChannelCredentials> tls_credentials(const TlsOptions& tls)
   return grpc::SslCredentials(ssl);
 }
 
+/// A read attempt is never abandoned for silence sooner than this.
+constexpr std::chrono::milliseconds kMinSilenceLimit{250};
+
+/// Whether a failed call's status came from the server (its member is alive), rather than from
+/// the client's side: a deadline, a cancellation, a connection that failed.
+bool answered_by_server(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return false;
+    case grpc::StatusCode::UNAVAILABLE:
+      return status.error_message().rfind("etcdserver:", 0) == 0;
+    default:
+      return true;
+  }
+}
+
 std::string grpc_target(const Endpoint& e) {
   if (e.scheme == Endpoint::Scheme::unix_socket) return "unix:" + e.path;
   return e.to_string();
@@ -91,6 +109,10 @@ struct Channel {
   std::shared_ptr<grpc::Channel> channel;
   /// Until when (steady clock, ns) calls should prefer other endpoints.
   std::atomic<std::int64_t> failing_until{0};
+  /// When (steady clock, ns) its member last answered anything: a call's outcome that came from
+  /// the server, or a message on one of its streams. A member that answers is alive, however
+  /// long one of its calls takes.
+  std::atomic<std::int64_t> last_answer{0};
   /// Streams open on it (watch, keep-alive, snapshot).
   std::atomic<std::size_t> streams{0};
   /// Whether its member was the leader at its last known status: -1 unknown, 0 no, 1 yes.
@@ -151,6 +173,11 @@ struct UnaryCall final : CqTag {
   int attempt = 0;
   std::size_t endpoint = 0;
   Status last;
+  /// How long an attempt of a read may go without any answer from its member before the read
+  /// tries the next endpoint (zero: the whole deadline; see arm_watchdog).
+  std::chrono::nanoseconds silence_limit{0};
+  /// When the attempt in flight started (steady clock, ns).
+  std::int64_t attempt_started = 0;
 
   std::mutex mutex;  // guards context, alarm and retained against a concurrent cancel
   // In place rather than on the heap: one allocation less per attempt.
@@ -164,6 +191,13 @@ struct UnaryCall final : CqTag {
   /// Holds the call while it waits for its retry alarm (whose callback holds it only weakly).
   std::shared_ptr<UnaryCall> retained;
   bool cancelled = false;
+  /// Wakes at silence_limit into an attempt, to abandon it if its member has said nothing; the
+  /// previous one is kept until the next is set (an alarm is not destroyed in its own callback).
+  std::unique_ptr<grpc::Alarm> watchdog;
+  std::unique_ptr<grpc::Alarm> spent_watchdog;
+  /// An attempt is in flight; it was cancelled because its member went silent.
+  bool attempt_running = false;
+  bool abandoned = false;
 
   /// The token this call's attempts carry, whether it is Authenticate itself (which carries
   /// none), and whether it has authenticated again already (once per call, never a loop).
@@ -226,6 +260,8 @@ class GrpcTransport final : public Transport {
       if (uses_tls(e) && !tls_) tls_ = tls_credentials(options.tls);
     }
     for (const auto& e : endpoints_) add_channel(e);
+    // gRPC is initialised by now (it has read GRPC_VERBOSITY): its lines go where etcdpp says.
+    detail::route_transport_logs();
     poller_ = std::make_shared<Poller>();
     poller_->thread = std::thread([poller = poller_] {
       ::pthread_setname_np(::pthread_self(), "etcdpp-poller");
@@ -368,6 +404,14 @@ class GrpcTransport final : public Transport {
         call->done(Status{1, "client is shutting down"});
         return;
       }
+      if (options_.max_calls_in_flight != 0 && in_flight_ >= options_.max_calls_in_flight) {
+        call->done(Status{8, std::to_string(in_flight_) +
+                                 " calls are in flight, the most ClientOptions::max_calls_in_flight "
+                                 "allows: nothing was sent; wait for some to complete, or raise "
+                                 "the bound"});
+        return;
+      }
+      ++in_flight_;
       call->next = calls_;
       if (calls_ != nullptr) calls_->prev = call.get();
       calls_ = call.get();
@@ -387,6 +431,13 @@ class GrpcTransport final : public Transport {
       return;
     }
     call->endpoint = call->options.endpoint ? *call->options.endpoint : choose_endpoint();
+    if (call->options.idempotent && !call->options.endpoint && count() > 1) {
+      // A read need not wait out its whole deadline on a member that has stopped answering (a
+      // frozen process, a partition that leaves the socket open): after a quarter of it, the
+      // next endpoint may serve within the rest.
+      call->silence_limit = std::max<std::chrono::nanoseconds>(
+          kMinSilenceLimit, (call->options.deadline - Clock::now()) / 4);
+    }
     if (auth_ && !call->authenticating) {
       with_token(call);
       return;
@@ -437,12 +488,21 @@ class GrpcTransport final : public Transport {
       StreamObserver* observer,
       const std::vector<std::pair<std::string, std::string>>& metadata) override;
 
-  void stream_failed() override {
-    const std::size_t k = last_stream_endpoint_.load(std::memory_order_relaxed);
+  void stream_failed(std::size_t k) override { avoid(k); }
+
+  /// Makes calls and streams prefer other endpoints than `k` for a while, and moves the current
+  /// endpoint off it.
+  void avoid(std::size_t k) {
+    if (k >= count()) return;
     channels_[k]->failing_until.store(to_ns(Clock::now() + options_.reconnect_backoff_max),
                                       std::memory_order_relaxed);
     std::size_t expected = k;
     current_.compare_exchange_strong(expected, (k + 1) % count());
+  }
+
+  /// Records that endpoint `k`'s member answered something just now.
+  void heard_from(std::size_t k) {
+    channels_[k]->last_answer.store(to_ns(Clock::now()), std::memory_order_relaxed);
   }
 
   std::vector<Endpoint> endpoints() const override {
@@ -623,6 +683,9 @@ class GrpcTransport final : public Transport {
         context = nullptr;
       } else {
         call->reader.reset();  // lives in the previous attempt's arena
+        call->abandoned = false;
+        call->attempt_running = true;
+        call->attempt_started = to_ns(Clock::now());
         call->context.emplace();
         call->context->set_deadline(to_system(call->options.deadline));
         // Fail fast on an endpoint that is down rather than wait for it: the next one may serve.
@@ -644,17 +707,80 @@ class GrpcTransport final : public Transport {
         *call->request));
     call->reader->StartCall();
     call->reader->Finish(call->response, &call->status, call.get());
+    if (call->silence_limit.count() > 0) arm_watchdog(call, Clock::now() + call->silence_limit);
+  }
+
+  /// Abandons the attempt in flight once its member has been silent for silence_limit: no
+  /// answer to anything on that endpoint since the later of the attempt's start and the last
+  /// answer heard there. A member that answers other calls or streams meanwhile is alive and
+  /// merely slow on this one, which then keeps its whole deadline.
+  void arm_watchdog(const std::shared_ptr<UnaryCall>& call, Clock::time_point when) {
+    std::lock_guard lock(call->mutex);
+    if (call->cancelled || !call->context) return;
+    if (when >= call->options.deadline) return;  // the deadline comes first anyway
+    const int attempt = call->attempt;
+    const std::size_t endpoint = call->endpoint;
+    call->spent_watchdog = std::move(call->watchdog);
+    call->watchdog = std::make_unique<grpc::Alarm>();
+    std::weak_ptr<UnaryCall> weak = call;
+    call->watchdog->Set(to_system(when), [this, weak, attempt, endpoint](bool fired) {
+      auto c = weak.lock();
+      if (!fired || !c) return;
+      const auto heard = channels_[endpoint]->last_answer.load(std::memory_order_relaxed);
+      Clock::time_point silent_since;
+      {
+        std::lock_guard watchdog_lock(c->mutex);
+        if (c->attempt != attempt || c->cancelled || !c->attempt_running) return;
+        silent_since = Clock::time_point(std::chrono::nanoseconds(std::max(heard, c->attempt_started)));
+        if (Clock::now() - silent_since >= c->silence_limit) {
+          c->abandoned = true;
+          c->context->TryCancel();
+          return;
+        }
+      }
+      arm_watchdog(c, silent_since + c->silence_limit);  // it spoke lately: look again then
+    });
   }
 
   void attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status) {
     auto& channel = *channels_[call->endpoint];
+    bool abandoned = false;
+    {
+      std::lock_guard lock(call->mutex);
+      if (call->watchdog) call->watchdog->Cancel();
+      call->attempt_running = false;
+      abandoned = call->abandoned && !call->cancelled;
+    }
     if (status.ok()) {
+      heard_from(call->endpoint);
       channel.failing_until.store(0, std::memory_order_relaxed);
       finish(call, Status{});
       return;
     }
-    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && call->last.code != 0 &&
-        call->last.code != 4) {
+    if (answered_by_server(status)) heard_from(call->endpoint);
+    if (abandoned) {
+      // Its member said nothing for silence_limit: it is hung, or cut off with its socket still
+      // open. Later calls go elsewhere too; this read tries the next endpoint at once.
+      call->last = Status{4, "no answer from " + channel.endpoint.to_string() + " within " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    call->silence_limit)
+                                                    .count()) +
+                                 "ms (is its member hung?), nor from the endpoints tried after it"};
+      avoid(call->endpoint);
+      call->endpoint = choose_endpoint();
+      attempt(call);
+      return;
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !call->options.endpoint &&
+        count() > 1) {
+      // A call (a write) that waited out its deadline while its member said nothing for the
+      // last third of it (or more): the next calls should not go there.
+      const auto now = to_ns(Clock::now());
+      const auto quiet = now - std::max(channel.last_answer.load(std::memory_order_relaxed),
+                                        call->attempt_started);
+      if (quiet >= (now - call->attempt_started) / 3) avoid(call->endpoint);
+    }
+    if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && call->last.code != 0) {
       // The deadline ran out during a retry: the earlier attempt's failure (a refused
       // connection, say) tells the caller more than "deadline exceeded" does, and which one a
       // caller sees must not depend on how the time fell between attempts.
@@ -756,6 +882,7 @@ class GrpcTransport final : public Transport {
     auto done = std::move(call->done);
     done(std::move(status));
     std::lock_guard lock(mutex_);
+    --in_flight_;
     if (call->prev != nullptr) {
       call->prev->next = call->next;
     } else {
@@ -779,11 +906,11 @@ class GrpcTransport final : public Transport {
   std::atomic<std::size_t> count_{0};
   std::shared_ptr<Poller> poller_;
   std::atomic<std::size_t> current_{0};
-  std::atomic<std::size_t> last_stream_endpoint_{0};
 
   std::mutex mutex_;
   std::condition_variable idle_;
   UnaryCall* calls_ = nullptr;  // head of the list of calls not yet finished
+  std::size_t in_flight_ = 0;   // calls in that list
   std::atomic<std::size_t> live_calls_{0};
   std::size_t streams_ = 0;
   std::atomic<bool> closing_{false};
@@ -834,6 +961,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
   }
 
   void cancel() { context_.TryCancel(); }
+  std::size_t endpoint() const noexcept { return endpoint_; }
 
   /// Cancels and waits until the observer has seen on_done; on the poller thread, where that
   /// cannot happen while it waits, stops calling the observer instead.
@@ -872,6 +1000,7 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
       finish_locked();
       return;
     }
+    transport_.heard_from(endpoint_);
     // The observer is only cleared on this thread (close), so no lock is needed to read it.
     if (observer_ != nullptr) observer_->on_message(*incoming_);
     incoming_->Clear();
@@ -962,6 +1091,7 @@ class GrpcStream final : public BidiStream {
   ~GrpcStream() override { stream_->close(); }
   void write(std::unique_ptr<Message> message) override { stream_->write(std::move(message)); }
   void cancel() override { stream_->cancel(); }
+  std::size_t endpoint() const noexcept override { return stream_->endpoint(); }
 
  private:
   std::shared_ptr<CqStream> stream_;
@@ -971,7 +1101,6 @@ std::unique_ptr<BidiStream> GrpcTransport::open_stream(
     const Method& method, std::function<std::unique_ptr<Message>()> make_message,
     StreamObserver* observer, const std::vector<std::pair<std::string, std::string>>& metadata) {
   const std::size_t endpoint = choose_endpoint();
-  last_stream_endpoint_.store(endpoint, std::memory_order_relaxed);
   auto with_token = metadata;
   if (std::string t = token(); !t.empty()) with_token.emplace_back("token", std::move(t));
   auto stream = std::make_shared<CqStream>(*this, endpoint, method.path, std::move(make_message),
@@ -1019,6 +1148,7 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone tells how it ended
+    transport_.heard_from(endpoint_);
     observer_->on_message(*incoming_);
     incoming_->Clear();
     StartRead(incoming_.get());

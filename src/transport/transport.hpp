@@ -64,6 +64,8 @@ class BidiStream {
   virtual void write(std::unique_ptr<Message> message) = 0;
   /// Ends the stream from this side (cancels it); on_done follows.
   virtual void cancel() = 0;
+  /// The index of the endpoint the stream went to.
+  virtual std::size_t endpoint() const noexcept = 0;
 };
 
 /// How a server stream (one request, a stream of answers) is started.
@@ -112,9 +114,9 @@ class Transport {
                                     std::shared_ptr<StreamObserver> observer,
                                     const ServerStreamOptions& options) = 0;
 
-  /// Marks the endpoint the last stream went to as failing, so that the next stream or call
-  /// prefers another one (a stream broke, or its member lost its leader).
-  virtual void stream_failed() = 0;
+  /// Marks `endpoint` as failing, so that the next stream or call prefers another one: a
+  /// stream there broke, went unanswered, or its member lost its leader.
+  virtual void stream_failed(std::size_t endpoint) = 0;
 
   /// The endpoints, in the order of their indices (those given, then those added).
   virtual std::vector<Endpoint> endpoints() const = 0;
