@@ -218,6 +218,13 @@ Client Client::with_timeout(std::chrono::milliseconds timeout) const {
   return copy;
 }
 
+Client Client::with_namespace(std::string_view prefix) const {
+  // Any bytes make a namespace; the empty one changes nothing. A view of a view nests.
+  Client copy = *this;
+  copy.namespace_ += prefix;
+  return copy;
+}
+
 std::vector<Endpoint> Client::endpoints() const { return core_->transport().endpoints(); }
 
 asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
@@ -313,9 +320,10 @@ std::string to_string(const std::vector<EndpointInfo>& endpoints) {
 void Client::start_get(const std::string& key, const GetOptions& options,
                        detail::Callback<GetResult> cb, CancellerPtr canceller) const {
   core_->call_with<RangeRequest, RangeResponse>(
-      kRange, [&](RangeRequest& request) { detail::to_proto(key, options, &request); }, timeout_,
-      std::move(canceller), false, [cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
-        cb(std::move(status), detail::from_proto(std::move(r)));
+      kRange, [&](RangeRequest& request) { detail::to_proto(namespace_, key, options, &request); },
+      timeout_, std::move(canceller), false,
+      [ns = namespace_, cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
+        cb(std::move(status), detail::from_proto(ns, std::move(r)));
       });
 }
 
@@ -334,33 +342,33 @@ void Client::start_put(std::string key, std::string value, const PutOptions& opt
       kPut,
       [&](PutRequest& request) {
         // Moved, not copied: the value may be large, and the caller's copy is ours to take.
-        detail::to_proto(std::move(key), std::move(value), options, &request);
+        detail::to_proto(namespace_, std::move(key), std::move(value), options, &request);
       },
       timeout_, std::move(canceller), false,
-      [cb = std::move(cb)](CallStatus status, PutResponse&& r) {
-        cb(std::move(status), detail::from_proto(std::move(r)));
+      [ns = namespace_, cb = std::move(cb)](CallStatus status, PutResponse&& r) {
+        cb(std::move(status), detail::from_proto(ns, std::move(r)));
       });
 }
 
 void Client::start_delete(const std::string& key, const DeleteOptions& options,
                           detail::Callback<DeleteResult> cb, CancellerPtr canceller) const {
   auto request = std::make_unique<DeleteRangeRequest>();
-  detail::to_proto(key, options, request.get());
-  core_->call<DeleteRangeResponse>(kDeleteRange, std::move(request), timeout_,
-                                   std::move(canceller), false,
-                                   [cb = std::move(cb)](CallStatus status, DeleteRangeResponse&& r) {
-                                     cb(std::move(status), detail::from_proto(std::move(r)));
-                                   });
+  detail::to_proto(namespace_, key, options, request.get());
+  core_->call<DeleteRangeResponse>(
+      kDeleteRange, std::move(request), timeout_, std::move(canceller), false,
+      [ns = namespace_, cb = std::move(cb)](CallStatus status, DeleteRangeResponse&& r) {
+        cb(std::move(status), detail::from_proto(ns, std::move(r)));
+      });
 }
 
 void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
                        CancellerPtr canceller) const {
   // A transaction that writes nothing is as safe to retry as a read.
   core_->call_with<TxnRequest, TxnResponse>(
-      kTxn, [&](TxnRequest& request) { detail::to_proto(txn, &request); }, timeout_,
+      kTxn, [&](TxnRequest& request) { detail::to_proto(namespace_, txn, &request); }, timeout_,
       std::move(canceller), txn.read_only(),
-      [cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
-        cb(std::move(status), detail::from_proto(std::move(r)));
+      [ns = namespace_, cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
+        cb(std::move(status), detail::from_proto(ns, std::move(r)));
       });
 }
 

@@ -387,10 +387,16 @@ void Client::start_lease_time_to_live(LeaseId id, bool keys,
   request->set_keys(keys);
   core_->call<detail::pb::LeaseTimeToLiveResponse>(
       detail::kLeaseTimeToLive, std::move(request), timeout_, std::move(canceller), false,
-      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseTimeToLiveResponse&& r) {
+      [ns = namespace_, cb = std::move(cb)](detail::CallStatus status,
+                                            detail::pb::LeaseTimeToLiveResponse&& r) {
         LeaseTimeToLiveResult out{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()),
                                   r.ttl(), r.grantedttl(), {}};
-        for (auto& k : *r.mutable_keys()) out.keys.push_back(std::move(k));
+        for (auto& k : *r.mutable_keys()) {
+          // A lease is not namespaced, its keys are: a view sees those inside it, as its own.
+          if (!std::string_view(k).starts_with(ns)) continue;
+          detail::cut_namespace(ns, k);
+          out.keys.push_back(std::move(k));
+        }
         cb(std::move(status), std::move(out));
       });
 }

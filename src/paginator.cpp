@@ -11,7 +11,8 @@ namespace etcdpp {
 struct Paginator::Impl {
   Client client;
   std::string key;
-  GetOptions options;
+  GetOptions options;  // the first page's: the range as the caller chose it
+  std::string end;     // the range's end, as an explicit range end, for the later pages
   bool done = false;
 };
 
@@ -32,9 +33,13 @@ std::vector<KeyValue> Paginator::next_page() {
   if (!page.more || page.kvs.empty()) {
     s.done = true;
   } else {
-    // The next page starts at the smallest key after the last one: the key with a 0 byte added.
+    // The next page starts at the smallest key after the last one: the key with a 0 byte added,
+    // and ends where the range does.
     s.key = page.kvs.back().key;
     s.key.push_back('\0');
+    s.options.range_end = s.end;
+    s.options.prefix = false;
+    s.options.from_key = false;
   }
   return std::move(page.kvs);
 }
@@ -52,17 +57,15 @@ Paginator Client::paginate(std::string_view key, GetOptions options,
       (options.sort_order != SortOrder::none && options.sort_target != SortTarget::key)) {
     refuse("pages are read in ascending key order; other sorting is not supported");
   }
-  auto impl = std::make_unique<Paginator::Impl>(Paginator::Impl{*this, std::string(key), options});
-  // The range end is fixed once, from the original key, before the start key moves on.
-  if (options.prefix) {
-    impl->options.range_end = prefix_range_end(key);
-    if (key.empty()) impl->key = std::string(1, '\0');
-  } else if (options.from_key) {
-    impl->options.range_end = std::string(1, '\0');
-    if (key.empty()) impl->key = std::string(1, '\0');
-  }
-  impl->options.prefix = false;
-  impl->options.from_key = false;
+  // The range end is fixed once, from the original key, before the start key moves on. The
+  // first page asks for the range as the caller named it; the later ones name its end in the
+  // same terms (a prefix's end, or "\0" for from-key), which get turns into etcd's as it does
+  // the first page's.
+  std::string end = options.prefix     ? prefix_range_end(key)
+                    : options.from_key ? std::string(1, '\0')
+                                       : options.range_end;
+  auto impl = std::make_unique<Paginator::Impl>(
+      Paginator::Impl{*this, std::string(key), options, std::move(end)});
   impl->options.limit = page_size;
   impl->options.sort_order = SortOrder::none;
   return Paginator(std::move(impl));

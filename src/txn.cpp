@@ -23,9 +23,11 @@ bool Txn::read_only() const noexcept {
 namespace detail {
 namespace {
 
-void to_proto(const Compare& c, pb::Compare* out) {
-  out->set_key(c.key);
-  out->set_range_end(c.range_end);
+void to_proto(std::string_view ns, const Compare& c, pb::Compare* out) {
+  // A compare names a key, or a range when its end is set: mapped as the range of a get.
+  KeyRange range = key_range(ns, c.key, c.range_end, false, false);
+  out->set_key(std::move(range.key));
+  out->set_range_end(std::move(range.range_end));
   out->set_result(static_cast<pb::Compare::CompareResult>(c.result));
   switch (c.target) {
     case Compare::Target::version:
@@ -51,33 +53,33 @@ void to_proto(const Compare& c, pb::Compare* out) {
   }
 }
 
-void to_proto(const Op& op, pb::RequestOp* out) {
+void to_proto(std::string_view ns, const Op& op, pb::RequestOp* out) {
   std::visit(
-      [out](const auto& v) {
+      [ns, out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, Op::Get>) {
-          detail::to_proto(v.key, v.options, out->mutable_request_range());
+          detail::to_proto(ns, v.key, v.options, out->mutable_request_range());
         } else if constexpr (std::is_same_v<T, Op::Put>) {
-          detail::to_proto(v.key, v.value, v.options, out->mutable_request_put());
+          detail::to_proto(ns, v.key, v.value, v.options, out->mutable_request_put());
         } else if constexpr (std::is_same_v<T, Op::Delete>) {
-          detail::to_proto(v.key, v.options, out->mutable_request_delete_range());
+          detail::to_proto(ns, v.key, v.options, out->mutable_request_delete_range());
         } else {
-          detail::to_proto(*v, out->mutable_request_txn());
+          detail::to_proto(ns, *v, out->mutable_request_txn());
         }
       },
       op.variant());
 }
 
-OpResult from_proto(pb::ResponseOp&& r) {
+OpResult from_proto(std::string_view ns, pb::ResponseOp&& r) {
   switch (r.response_case()) {
     case pb::ResponseOp::kResponseRange:
-      return OpResult{detail::from_proto(std::move(*r.mutable_response_range()))};
+      return OpResult{detail::from_proto(ns, std::move(*r.mutable_response_range()))};
     case pb::ResponseOp::kResponsePut:
-      return OpResult{detail::from_proto(std::move(*r.mutable_response_put()))};
+      return OpResult{detail::from_proto(ns, std::move(*r.mutable_response_put()))};
     case pb::ResponseOp::kResponseDeleteRange:
-      return OpResult{detail::from_proto(std::move(*r.mutable_response_delete_range()))};
+      return OpResult{detail::from_proto(ns, std::move(*r.mutable_response_delete_range()))};
     case pb::ResponseOp::kResponseTxn:
-      return OpResult{detail::from_proto(std::move(*r.mutable_response_txn()))};
+      return OpResult{detail::from_proto(ns, std::move(*r.mutable_response_txn()))};
     default:
       return OpResult{GetResult{}};
   }
@@ -85,16 +87,16 @@ OpResult from_proto(pb::ResponseOp&& r) {
 
 }  // namespace
 
-void to_proto(const Txn& txn, pb::TxnRequest* out) {
-  for (const auto& c : txn.compares()) to_proto(c, out->add_compare());
-  for (const auto& op : txn.success()) to_proto(op, out->add_success());
-  for (const auto& op : txn.failure()) to_proto(op, out->add_failure());
+void to_proto(std::string_view ns, const Txn& txn, pb::TxnRequest* out) {
+  for (const auto& c : txn.compares()) to_proto(ns, c, out->add_compare());
+  for (const auto& op : txn.success()) to_proto(ns, op, out->add_success());
+  for (const auto& op : txn.failure()) to_proto(ns, op, out->add_failure());
 }
 
-TxnResult from_proto(pb::TxnResponse&& r) {
+TxnResult from_proto(std::string_view ns, pb::TxnResponse&& r) {
   TxnResult out{from_proto(r.header()), r.succeeded(), {}};
   out.responses.reserve(static_cast<std::size_t>(r.responses_size()));
-  for (auto& op : *r.mutable_responses()) out.responses.push_back(from_proto(std::move(op)));
+  for (auto& op : *r.mutable_responses()) out.responses.push_back(from_proto(ns, std::move(op)));
   return out;
 }
 

@@ -24,18 +24,12 @@ constexpr transport::Method kWatch{"/etcdserverpb.Watch/Watch", false};
 constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr std::size_t kBatchesPerDrain = 16;
 
-Event from_proto(const mvccpb::Event& e) {
+Event from_proto(std::string_view ns, const mvccpb::Event& e) {
   Event out;
   out.type = e.type() == mvccpb::Event::DELETE ? Event::Type::delete_range : Event::Type::put;
-  out.kv = detail::from_proto(e.kv());
-  if (e.has_prev_kv()) out.prev_kv = detail::from_proto(e.prev_kv());
+  out.kv = detail::from_proto(e.kv(), ns);
+  if (e.has_prev_kv()) out.prev_kv = detail::from_proto(e.prev_kv(), ns);
   return out;
-}
-
-std::string watch_range_end(std::string_view key, const WatchOptions& o) {
-  if (o.prefix) return prefix_range_end(key);
-  if (o.from_key) return std::string(1, '\0');
-  return o.range_end;
 }
 
 /// The error of a watch that etcd cancelled: its reason ("rpc error: code = PermissionDenied
@@ -53,19 +47,21 @@ bool is_token_error(std::error_code ec) {
   return ec == Errc::invalid_auth_token || ec == Errc::user_empty || ec == Errc::auth_old_revision;
 }
 
-std::string watch_key(std::string_view key, const WatchOptions& o) {
-  if (key.empty() && (o.prefix || o.from_key)) return std::string(1, '\0');
-  return std::string(key);
-}
-
 }  // namespace
 
 // ---- WatchState ----------------------------------------------------------------------------
 
-WatchState::WatchState(std::string k, const WatchOptions& o, Watch::Callback cb,
-                       asio::any_io_executor ex)
-    : key(watch_key(k, o)),
-      range_end(watch_range_end(k, o)),
+WatchState::WatchState(std::string_view n, std::string_view k, const WatchOptions& o,
+                       Watch::Callback cb, asio::any_io_executor ex)
+    : WatchState(n, k, key_range(n, k, o.range_end, o.prefix, o.from_key), o, std::move(cb),
+                 std::move(ex)) {}
+
+WatchState::WatchState(std::string_view n, std::string_view k, KeyRange range,
+                       const WatchOptions& o, Watch::Callback cb, asio::any_io_executor ex)
+    : ns(n),
+      name(k),
+      key(std::move(range.key)),
+      range_end(std::move(range.range_end)),
       options(o),
       callback(std::move(cb)),
       executor(std::move(ex)),
@@ -505,7 +501,7 @@ void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) 
   for (const auto& e : r.events()) {
     // Below next_revision: already received before a resume.
     if (e.kv().mod_revision() < state->next_revision) continue;
-    state->fragments->events.push_back(from_proto(e));
+    state->fragments->events.push_back(from_proto(state->ns, e));
   }
   if (r.fragment()) return;
   WatchBatch batch = std::move(*state->fragments);
@@ -604,10 +600,10 @@ std::optional<WatchBatch> Watch::next(std::chrono::milliseconds timeout) {
   if (s.ended) {
     s.final_delivered = true;
     if (s.final_error == Errc::compacted) {
-      throw CompactedError("watch \"" + s.key + "\": resume revision compacted",
+      throw CompactedError("watch \"" + s.name + "\": resume revision compacted",
                            s.compacted_revision);
     }
-    throw_error(s.final_error, "watch \"" + s.key + "\"");
+    throw_error(s.final_error, "watch \"" + s.name + "\"");
   }
   return std::nullopt;
 }
@@ -657,8 +653,8 @@ void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
 Watch Client::watch(std::string_view key, const WatchOptions& options,
                     Watch::Callback callback) const {
   auto executor = options.executor ? options.executor : core_->executor();
-  auto state = std::make_shared<detail::WatchState>(std::string(key), options, std::move(callback),
-                                                    executor);
+  auto state =
+      std::make_shared<detail::WatchState>(namespace_, key, options, std::move(callback), executor);
   auto hub = core_->watch_hub();
   hub->add(state);
   Watch watch(state);

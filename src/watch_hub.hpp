@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "detail/convert.hpp"
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "etcdpp/client.hpp"
 #include "etcdpp/watch.hpp"
@@ -24,10 +25,14 @@ class WatchHub;
 /// One watch's state, shared by its Watch handle and the hub.
 class WatchState : public std::enable_shared_from_this<WatchState> {
  public:
-  WatchState(std::string key, const WatchOptions& options, Watch::Callback callback,
-             asio::any_io_executor executor);
+  /// `ns` is the namespace of the Client that made it (Client::with_namespace).
+  WatchState(std::string_view ns, std::string_view key, const WatchOptions& options,
+             Watch::Callback callback, asio::any_io_executor executor);
 
-  // What the watch asks for; fixed.
+  // What the watch asks for; fixed. key and range_end are etcd's, mapped into the namespace;
+  // the events' keys are cut out of it again on arrival.
+  const std::string ns;
+  const std::string name;  // the key as the caller gave it, for messages
   const std::string key;
   const std::string range_end;
   const WatchOptions options;
@@ -67,6 +72,10 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   /// Starts delivery on the executor, or hands a batch to a waiting async_next.
   void deliver_locked();
   void drain();
+
+ private:
+  WatchState(std::string_view ns, std::string_view key, KeyRange range, const WatchOptions& options,
+             Watch::Callback callback, asio::any_io_executor executor);
 };
 
 class WatchHub : public std::enable_shared_from_this<WatchHub> {

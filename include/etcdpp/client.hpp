@@ -188,6 +188,42 @@ class Client {
   /// A copy of this client whose calls have `timeout` as their deadline.
   Client with_timeout(std::chrono::milliseconds timeout) const;
 
+  /// A copy of this client that sees only the keys under `prefix`, as if they were the whole
+  /// keyspace: a namespace view, mapped as Go's clientv3/namespace maps it. The view shares
+  /// this client's connection, watch stream and kept-alive leases, and costs what a copy costs.
+  /// Views compose: `with_namespace("a/").with_namespace("b/")` lives under "a/b/", and
+  /// `with_namespace("")` is the same view. The recipes (Mutex, Election, Stm, PrefixCache, the
+  /// registry, ...) take a view like any Client and keep their keys inside it.
+  ///
+  /// **Requests** In get, put, delete_range, txn, watch and paginate, blocking and async alike,
+  /// a key becomes prefix + key. A range end (GetOptions, DeleteOptions and WatchOptions
+  /// range_end, Compare's range) becomes prefix + end, except "\0", "every key from the start
+  /// on", which becomes the end of the namespace, prefix_range_end(prefix) (itself "\0" when the
+  /// prefix is only 0xff bytes). So `.prefix = true` covers the keys under prefix + key, and
+  /// `.from_key = true` runs from prefix + key to the end of the namespace: nothing a view asks
+  /// for reaches outside it. A transaction's compares (key and range) and operations are mapped
+  /// likewise, nested transactions too.
+  ///
+  /// **Answers** The prefix is cut from every key returned: get's kvs, put's prev_kv,
+  /// delete_range's prev_kvs, the results of a transaction's operations (nested ones too), and
+  /// watch events' kv and prev_kv. lease_time_to_live leaves out the keys outside the namespace
+  /// and cuts the others. Error messages name keys as the caller gave them.
+  ///
+  /// **The empty key** of a view is the key equal to the prefix: put(""), get("") and
+  /// delete_range("") act on it, and `get("", {.prefix = true})` (or `.from_key = true`) lists
+  /// exactly the view, that key included (returned as ""), so every key a view lists can be
+  /// read, written and deleted through it. (A plain client has no empty key: etcd refuses it.)
+  /// Go differs: its namespace refuses an empty key with ErrEmptyKey, and its "list all"
+  /// (Get("\x00", WithFromKey), or on etcd main Get("", WithPrefix)) skips the key equal to the
+  /// prefix, while its Watch("", WithPrefix) covers it.
+  ///
+  /// **Not namespaced** Leases (grant, revoke, keep-alive, the list of leases: a lease is not a
+  /// key, and views share them), compact, and the cluster, maintenance and auth calls act as on
+  /// this client. Auth permissions name real keys: grant them on the prefixed ones.
+  Client with_namespace(std::string_view prefix) const;
+  /// The prefix this client's keys live under ("" for a client that is no namespace view).
+  const std::string& key_namespace() const noexcept { return namespace_; }
+
   /// The endpoints, as parsed: those given, then those learnt by auto-sync.
   std::vector<Endpoint> endpoints() const;
   /// Each endpoint's connection state, whether its member is the leader as last seen, and the
@@ -801,6 +837,10 @@ class Client {
 
   std::shared_ptr<detail::ClientCore> core_;
   std::chrono::milliseconds timeout_;
+  /// The namespace of a view (with_namespace), empty for a plain client. Every key request is
+  /// mapped into it, and every answer out of it, where the messages are built (src/kv.cpp,
+  /// src/txn.cpp, src/watch.cpp, src/lease.cpp).
+  std::string namespace_;
 };
 
 }  // namespace etcdpp
