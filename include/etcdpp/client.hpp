@@ -108,7 +108,7 @@ struct ClientOptions {
   /// Deadline of each call that has none of its own (see Client::with_timeout). Retries happen
   /// within it. With several endpoints, a member that stops answering (hung, or cut off with
   /// its socket open) is left early: a read whose member has answered nothing, to any call or
-  /// stream, for a third of the deadline (250ms at least) tries the next endpoint within the
+  /// stream, for a quarter of the deadline (250ms at least) tries the next endpoint within the
   /// rest; a call that runs out its deadline without a word from its member sends the next
   /// calls elsewhere. (A write is never sent twice: it fails with deadline_exceeded.)
   std::chrono::milliseconds call_timeout{5000};

@@ -64,8 +64,9 @@ struct ClusterOptions {
 /// A local etcd cluster of embedded Nodes, owned by this object.
 ///
 /// **Lifetime** The constructor starts every member at once and returns when all of them serve
-/// (so a leader is elected). The destructor silences the callbacks, then stops all members in
-/// parallel (SIGTERM, SIGKILL after stop_timeout) and removes a temporary data dir.
+/// (so a leader is elected). The destructor silences the callbacks, then stops the followers in
+/// parallel and the leader last (SIGTERM, SIGKILL after stop_timeout), and removes a temporary
+/// data dir.
 ///
 /// **Faults** kill(i) is a crash (SIGKILL), stop(i) a clean shutdown (a leader hands over
 /// first), restart(i) brings a member back on its ports and data dir and waits until it has

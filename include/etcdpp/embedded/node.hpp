@@ -218,7 +218,8 @@ class Node {
   /// The current role (Role::none when stopped or not ready).
   Role role() const noexcept;
 
-  /// The node's first client endpoint, `host:port`, for ClientOptions::endpoints.
+  /// The node's first client endpoint, for ClientOptions::endpoints: `host:port`, or
+  /// `https://host:port` when it serves TLS.
   std::string client_endpoint() const;
   /// Every client endpoint this process reaches the node on (its listen client URLs, a
   /// wildcard address taken as loopback).
