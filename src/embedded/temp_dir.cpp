@@ -72,6 +72,10 @@ int reclaim_orphaned_temp_dirs(const std::filesystem::path& parent, std::string_
 std::filesystem::path make_owned_temp_dir(std::string_view stem) {
   const char* tmp = std::getenv("TMPDIR");
   const std::filesystem::path parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  // Nodes and clusters reclaim each other's: a program that used one leaves room for the other.
+  for (const std::string_view known : {std::string_view("etcdpp-node"), std::string_view("etcdpp-cluster")}) {
+    if (known != stem) reclaim_orphaned_temp_dirs(parent, known);
+  }
   reclaim_orphaned_temp_dirs(parent, stem);
   std::string pattern = (parent / (std::string(stem) + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {

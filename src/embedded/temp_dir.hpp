@@ -10,7 +10,8 @@
 namespace etcdpp::embedded::detail {
 
 /// Makes `$TMPDIR/<stem>-XXXXXX` (/tmp without TMPDIR), marked as this process's, after removing
-/// the dirs `<stem>-*` there whose owner process has ended. Throws Error (Errc::node_failed)
+/// the dirs `<stem>-*`, `etcdpp-node-*` and `etcdpp-cluster-*` there whose owner process has
+/// ended. Throws Error (Errc::node_failed)
 /// naming the path when it cannot be made.
 std::filesystem::path make_owned_temp_dir(std::string_view stem);
 
