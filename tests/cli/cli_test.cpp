@@ -492,6 +492,30 @@ TEST(CliTest, EmptyEndpointsFailAsEtcdctlDoes) {
   EXPECT_EQ(error_lines(ours.err), error_lines(theirs.err));
 }
 
+TEST(CliTest, DoubleDashEndsTheFlagsAsInEtcdctl) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  // After `--` a word is a value, whatever it looks like: a flag, a negative number, a verb.
+  const std::vector<std::pair<std::vector<std::string>, std::pair<std::string, std::string>>>
+      cases = {{{"put", "{k}1", "--", "-v"}, {"1", "-v"}},
+               {{"put", "--", "{k}2", "-v"}, {"2", "-v"}},
+               {{"put", "{k}3", "--", "get"}, {"3", "get"}},
+               {{"put", "--prev-kv", "{k}4", "--", "--lease=1"}, {"4", "--lease=1"}}};
+  for (const auto& [args, want] : cases) {
+    for (const std::string tool : {"etcdctl", "etcdpp"}) {
+      std::vector<std::string> argv = args;
+      for (auto& a : argv) {
+        if (a.rfind("{k}", 0) == 0) a = prefix(tool + a.substr(3));
+      }
+      const Outcome o = tool == "etcdctl" ? etcdctl(argv) : etcdpp(argv);
+      EXPECT_EQ(o.exit_code, 0) << tool << " " << args[2] << ": " << o.err;
+      const auto kv = client.get(prefix(tool + want.first));
+      ASSERT_TRUE(kv.has_value()) << tool << " " << want.first;
+      EXPECT_EQ(kv->value, want.second) << tool;
+    }
+  }
+}
+
 TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"alarm", "list"},
