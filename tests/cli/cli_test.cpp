@@ -516,6 +516,102 @@ TEST(CliTest, DoubleDashEndsTheFlagsAsInEtcdctl) {
   }
 }
 
+// The lines of a tool's stderr that are its answer: etcdctl's client also logs JSON lines there.
+std::string answer_lines(const std::string& err) {
+  std::stringstream in(err);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '{') out += line + "\n";
+  }
+  return out;
+}
+
+std::string first_error_line(const std::string& err) {
+  const std::string lines = error_lines(err);
+  return lines.substr(0, lines.find('\n'));
+}
+
+TEST(CliTest, ArgumentErrorsAreEtcdctls) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  // A word with one dash is shorthand flags to etcdctl, a negative number included; it prints
+  // its usage on stdout and the error on stderr, where etcdpp prints the error alone.
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"lease", "grant", "-1"},
+                                             {"put", prefix("k"), "v", "-prev-kv"},
+                                             {"get", prefix("k"), "--bogus"},
+                                             {"compaction", "-5"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(want.exit_code, 1) << args.back();
+    EXPECT_EQ(got.exit_code, want.exit_code) << args.back() << ": " << got.err;
+    EXPECT_EQ(first_error_line(got.err), first_error_line(want.err)) << args.back();
+    EXPECT_EQ(got.out, "") << args.back();
+  }
+  EXPECT_FALSE(client.get(prefix("k")).has_value());
+
+  // A user name made empty by its password: etcdctl refuses it before it connects.
+  for (const std::string name : {":pw", ":"}) {
+    const Outcome want = etcdctl({"user", "add", name});
+    const Outcome got = etcdpp({"user", "add", name});
+    EXPECT_EQ(want.exit_code, 128) << name;
+    EXPECT_EQ(got.exit_code, want.exit_code) << name << ": " << got.err;
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << name;
+  }
+
+  // No dial timeout of its own: the command still runs, as in etcdctl.
+  client.put(prefix("d"), "dialed");
+  for (const std::string flag : {"--dial-timeout=0s", "--dial-timeout=0"}) {
+    const Outcome want = etcdctl({flag, "get", prefix("d")});
+    const Outcome got = etcdpp({flag, "get", prefix("d")});
+    EXPECT_EQ(want.exit_code, 0) << want.err;
+    EXPECT_EQ(got.exit_code, 0) << flag << ": " << got.err;
+    EXPECT_EQ(got.out, want.out);
+  }
+}
+
+TEST(CliMaintenanceTest, SnapshotToAPlaceThatCannotBeWrittenFailsAsInEtcdctl) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("etcdpp-cli-snapshot-bad-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "a-file") << "x"; }
+  for (const auto& path : {dir / "missing" / "x.db", dir / "a-file" / "x.db"}) {
+    const Outcome want = etcdctl({"snapshot", "save", path.string()});
+    const Outcome got = etcdpp({"snapshot", "save", path.string()});
+    EXPECT_EQ(want.exit_code, 5) << want.err;
+    EXPECT_EQ(got.exit_code, want.exit_code) << got.err;
+    EXPECT_EQ(got.out, want.out);
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err));
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // nothing left
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliWatchTest, ACompactedStartIsReportedOnStderrAsInEtcdctl) {
+  // A node of its own: its history is compacted.
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}});
+  const std::int64_t first = client.put("w", "1").header.revision;
+  const std::int64_t last = client.put("w", "2").header.revision;
+  client.compact(last);
+  Outcome runs[2];
+  for (int tool = 0; tool < 2; ++tool) {
+    runs[tool] = run({tool == 0 ? etcdctl_path() : std::string(ETCDPP_CLI_BINARY),
+                      "--endpoints=" + node.client_endpoint(), "watch", "w",
+                      "--rev=" + std::to_string(first)});
+  }
+  const Outcome& want = runs[0];
+  const Outcome& got = runs[1];
+  EXPECT_EQ(want.exit_code, 5);
+  EXPECT_EQ(want.out, "");
+  EXPECT_EQ(answer_lines(want.err),
+            "watch was canceled (etcdserver: mvcc: required revision has been compacted)\n"
+            "Error: watch is canceled by the server\n");
+  EXPECT_EQ(got.exit_code, want.exit_code);
+  EXPECT_EQ(got.out, want.out);
+  EXPECT_EQ(answer_lines(got.err), answer_lines(want.err));
+}
+
 TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"alarm", "list"},

@@ -53,6 +53,18 @@ std::vector<CLI::App*> parsed_chain(CLI::App& app) {
   return chain;
 }
 
+// The arguments the verbs of the line were given, as CLI11 parsed them.
+std::vector<std::string> positional_arguments(CLI::App& app) {
+  std::vector<std::string> out;
+  for (CLI::App* verb : parsed_chain(app)) {
+    for (const CLI::Option* opt :
+         verb->get_options([](CLI::Option* o) { return o->get_positional(); })) {
+      out.insert(out.end(), opt->results().begin(), opt->results().end());
+    }
+  }
+  return out;
+}
+
 // Puts the words after `--` back where CLI11 put their placeholders: in the arguments of the
 // verbs, or as the value of a flag that ends right before the `--`, as pflag takes it.
 void restore_literals(CLI::App& app, const std::vector<std::string>& literals) {
@@ -72,6 +84,12 @@ void restore_literals(CLI::App& app, const std::vector<std::string>& literals) {
       opt->run_callback();  // sets the variable the option fills
     }
   }
+}
+
+// pflag's words for a flag it does not know.
+std::string unknown_flag(const std::string& word) {
+  if (word.starts_with("--")) return "unknown flag: " + word.substr(0, word.find('='));
+  return std::string("unknown shorthand flag: '") + word[1] + "' in " + word;
 }
 
 // "etcdpp lease": the words that lead to `app`, as in usage lines.
@@ -452,6 +470,12 @@ int run(int argc, char** argv) {
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
     app.parse(args);
+    // A word CLI11 took as an argument that starts with '-' is one pflag takes as shorthand
+    // flags (`lease grant -1`): etcdctl refuses it, and a value that starts with '-' comes after
+    // `--`.
+    for (const std::string& arg : positional_arguments(app)) {
+      if (arg.size() > 1 && arg[0] == '-') throw ExitError{exit_error, unknown_flag(arg)};
+    }
     restore_literals(app, literals);
     for (std::string& arg : lock.args) arg = restored(arg, literals);
   } catch (const CLI::CallForHelp& e) {
@@ -486,6 +510,16 @@ int run(int argc, char** argv) {
     if (group->get_require_subcommand_min() > 0 && group->get_subcommands().empty()) {
       std::cout << group->help();
       return exit_success;
+    }
+    std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
+    return exit_error;
+  } catch (const CLI::ExtrasError& e) {
+    // A flag no verb of the line has: pflag's words for it.
+    for (const std::string& extra : app.remaining(true)) {
+      if (extra.size() > 1 && extra[0] == '-') {
+        std::cerr << "Error: " << unknown_flag(extra) << "\nRun 'etcdpp --help' for usage.\n";
+        return exit_error;
+      }
     }
     std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
     return exit_error;
