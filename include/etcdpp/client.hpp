@@ -39,7 +39,8 @@ struct Endpoint {
   std::uint16_t port = 0;
   std::string path;      ///< Socket path, for unix.
 
-  /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
+  /// Parses `text`, less the blanks around it; throws Error (Errc::invalid_endpoint) naming the
+  /// endpoint and the fault, among them a blank inside a host:port form and nothing but blanks.
   static Endpoint parse(std::string_view text);
   /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
