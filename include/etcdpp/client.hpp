@@ -318,7 +318,9 @@ class Client {
   LeaseGrantResult lease_grant(std::int64_t ttl, LeaseId id = {}) const;
   /// Revokes a lease: its keys are deleted. Errc::lease_not_found when there is no such lease.
   LeaseRevokeResult lease_revoke(LeaseId id) const;
-  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it is gone.
+  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it has expired,
+  /// whether or not etcd has revoked it yet (etcd itself then reports -1 or, before it revokes
+  /// it, the seconds since expiry as a negative number), and when there is no such lease.
   LeaseTimeToLiveResult lease_time_to_live(LeaseId id, bool keys = false) const;
   /// The IDs of every lease.
   std::vector<LeaseId> lease_leases() const;
