@@ -32,6 +32,17 @@ using Clock = transport::Clock;
 
 }  // namespace
 
+LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& r) {
+  // etcd answers -1 for a lease it no longer has. A lease whose time is up but that etcd has not
+  // revoked yet (its leader looks for expired leases every half second and revokes them through
+  // raft, so a busy or paused leader lags) it reports with the seconds since its expiry as a
+  // negative TTL (-4): expired all the same, so -1 here too, its granted TTL kept.
+  LeaseTimeToLiveResult out{from_proto(r.header()), static_cast<LeaseId>(r.id()),
+                            r.ttl() < 0 ? -1 : r.ttl(), r.grantedttl(), {}};
+  for (auto& k : *r.mutable_keys()) out.keys.push_back(std::move(k));
+  return out;
+}
+
 class KeepAliveState {
  public:
   KeepAliveState(LeaseId lease, KeepAliveOptions o, asio::any_io_executor ex)
@@ -389,14 +400,15 @@ void Client::start_lease_time_to_live(LeaseId id, bool keys,
       detail::kLeaseTimeToLive, std::move(request), timeout_, std::move(canceller), false,
       [ns = namespace_, cb = std::move(cb)](detail::CallStatus status,
                                             detail::pb::LeaseTimeToLiveResponse&& r) {
-        LeaseTimeToLiveResult out{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()),
-                                  r.ttl(), r.grantedttl(), {}};
-        for (auto& k : *r.mutable_keys()) {
-          // A lease is not namespaced, its keys are: a view sees those inside it, as its own.
+        LeaseTimeToLiveResult out = detail::from_proto(std::move(r));
+        // A lease is not namespaced, its keys are: a view sees those inside it, as its own.
+        std::vector<std::string> keys;
+        for (auto& k : out.keys) {
           if (!std::string_view(k).starts_with(ns)) continue;
           detail::cut_namespace(ns, k);
-          out.keys.push_back(std::move(k));
+          keys.push_back(std::move(k));
         }
+        out.keys = std::move(keys);
         cb(std::move(status), std::move(out));
       });
 }

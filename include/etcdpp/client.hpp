@@ -39,7 +39,8 @@ struct Endpoint {
   std::uint16_t port = 0;
   std::string path;      ///< Socket path, for unix.
 
-  /// Parses `text`; throws Error (Errc::invalid_endpoint) naming the endpoint and the fault.
+  /// Parses `text`, less the blanks around it; throws Error (Errc::invalid_endpoint) naming the
+  /// endpoint and the fault, among them a blank inside a host:port form and nothing but blanks.
   static Endpoint parse(std::string_view text);
   /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
@@ -364,7 +365,9 @@ class Client {
   LeaseGrantResult lease_grant(std::int64_t ttl, LeaseId id = {}) const;
   /// Revokes a lease: its keys are deleted. Errc::lease_not_found when there is no such lease.
   LeaseRevokeResult lease_revoke(LeaseId id) const;
-  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it is gone.
+  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it has expired,
+  /// whether or not etcd has revoked it yet (etcd itself then reports -1 or, before it revokes
+  /// it, the seconds since expiry as a negative number), and when there is no such lease.
   LeaseTimeToLiveResult lease_time_to_live(LeaseId id, bool keys = false) const;
   /// The IDs of every lease.
   std::vector<LeaseId> lease_leases() const;

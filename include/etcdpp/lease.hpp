@@ -39,7 +39,9 @@ struct LeaseRevokeResult {
 struct LeaseTimeToLiveResult {
   ResponseHeader header;
   LeaseId id{};
-  std::int64_t ttl = -1;          ///< Seconds left; -1 when the lease does not exist (any more).
+  /// Seconds left; -1 when the lease has expired: etcd no longer has it (granted_ttl is then
+  /// 0), or its time is up and etcd has yet to revoke it (granted_ttl as granted). Never below -1.
+  std::int64_t ttl = -1;
   std::int64_t granted_ttl = 0;   ///< Seconds, as granted.
   std::vector<std::string> keys;  ///< The keys attached, when asked for.
 

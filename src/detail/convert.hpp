@@ -5,6 +5,7 @@
 #include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "etcdpp/cluster.hpp"
 #include "etcdpp/kv.hpp"
+#include "etcdpp/lease.hpp"
 #include "etcdpp/maintenance.hpp"
 #include "etcdpp/txn.hpp"
 
@@ -49,6 +50,8 @@ TxnResult from_proto(std::string_view ns, pb::TxnResponse&& response);
 StatusResult from_proto(pb::StatusResponse&& response);
 Member from_proto(pb::Member&& member);
 std::vector<Member> from_proto(pb::MemberListResponse&& response);
+/// ttl -1 for a lease that has expired, whether etcd has revoked it yet or not.
+LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& response);
 /// A member id as etcdctl prints it: lower-case hex.
 std::string member_id_text(std::uint64_t id);
 

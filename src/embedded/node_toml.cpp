@@ -275,6 +275,11 @@ NodeOptions NodeOptions::from_toml(std::string_view text, std::string_view sourc
       bad(message);
     }
     const std::string v = flag_value(source, *flag, value);
+    // etcd takes its flags as C strings: a NUL would silently cut the value short.
+    if (v.find('\0') != std::string::npos) {
+      bad(where(source, value.source()) + ": [etcd] " + name +
+          " holds a NUL character (\\u0000), which etcd's command line cannot carry");
+    }
     if (name == "name") {
       options.name = v;
     } else if (name == "data-dir") {

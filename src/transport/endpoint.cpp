@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Parsing of endpoint strings. Checked here because no server sees them: a typo must fail at
 // construction with a message naming the endpoint, not as a call that never connects.
+#include <algorithm>
 #include <charconv>
 
 #include "etcdpp/client.hpp"
@@ -23,12 +24,20 @@ std::uint16_t parse_port(std::string_view text, std::string_view port) {
   return static_cast<std::uint16_t>(value);
 }
 
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
 }  // namespace
 
 Endpoint Endpoint::parse(std::string_view text) {
   Endpoint e;
+  // Blanks around an endpoint come from lists written "a, b" or read from a file: no host or
+  // port has them, and gRPC would resolve " a" as a host name and fail each call much later.
   std::string_view rest = text;
-  if (rest.empty()) bad(text, "empty");
+  while (!rest.empty() && is_blank(rest.front())) rest.remove_prefix(1);
+  while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);
+  if (rest.empty()) bad(text, text.empty() ? "empty" : "empty (only blanks)");
   if (rest.starts_with("unix://") || rest.starts_with("unix:")) {
     rest.remove_prefix(rest.starts_with("unix://") ? 7 : 5);
     if (rest.empty()) bad(text, "no socket path after unix:");
@@ -41,6 +50,10 @@ Endpoint Endpoint::parse(std::string_view text) {
     rest.remove_prefix(8);
   } else if (rest.starts_with("http://")) {
     rest.remove_prefix(7);
+  }
+  // A socket path may hold a blank; a host or a port never does.
+  if (std::find_if(rest.begin(), rest.end(), is_blank) != rest.end()) {
+    bad(text, "a blank inside the endpoint (separate endpoints with commas)");
   }
   if (rest.find("://") != std::string_view::npos) {
     bad(text,

@@ -3,16 +3,12 @@
 // etcd: for a table of commands their output, error text and exit code are the same, modulo the
 // fields named below that legitimately differ between two runs; and what one writes the other
 // reads.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,117 +20,20 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_support.hpp"
 #include "support/subprocess.hpp"
 #include "support/test_env.hpp"
-
-#ifndef ETCDPP_CLI_BINARY
-#error "ETCDPP_CLI_BINARY must name the etcdpp executable"
-#endif
-
-extern char** environ;
 
 namespace etcdpp {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// JSON fields whose values differ between two runs of the same write (revisions of independent
-// writes, lease IDs, remaining TTLs) or between two moments (raft indexes, database sizes, how
-// long a health check took). They are masked in JSON output only; every other field must be
-// equal.
-const std::vector<std::string> kMaskedJsonFields = {
-    "revision",  "create_revision",  "mod_revision", "ID",          "id",  "ttl",
-    "raftIndex", "raftAppliedIndex", "dbSize",       "dbSizeInUse", "took"};
-
-std::string etcdctl_path() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const auto candidate = std::filesystem::path(dir) / "etcdctl";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  ADD_FAILURE() << "etcdctl not found on PATH: install the Debian package etcd-client";
-  return "/usr/bin/etcdctl";
-}
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-/// Runs `argv` with `input` on its stdin; kills it if it runs past `timeout`.
-Outcome run(const std::vector<std::string>& argv, const std::string& input = {},
-            std::chrono::milliseconds timeout = 10s) {
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe2 failed";
-    return {};
-  }
-  posix_spawn_file_actions_t actions;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  ::posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int spawn_error = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
-  Outcome o;
-  if (spawn_error != 0) {
-    ::close(in[1]);
-    ::close(out[0]);
-    ::close(err[0]);
-    ADD_FAILURE() << "cannot start " << argv[0];
-    return o;
-  }
-  // Inputs are small: they fit in the pipe, so writing all first cannot block on the child.
-  if (!input.empty()) {
-    [[maybe_unused]] const auto n = ::write(in[1], input.data(), input.size());
-  }
-  ::close(in[1]);
-  const auto deadline = Clock::now() + timeout;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&o.out, &o.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) break;
-    const int n = ::poll(fds, 2, static_cast<int>(left));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char chunk[4096];
-      const ssize_t got = ::read(fds[i].fd, chunk, sizeof chunk);
-      if (got > 0) {
-        sinks[i]->append(chunk, static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& f : fds) {
-    if (f.fd >= 0) ::close(f.fd);
-  }
-  if (open_fds > 0) {
-    ADD_FAILURE() << argv[0] << " ran past " << timeout.count() << " ms";
-    ::kill(pid, SIGKILL);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return o;
-}
+using clitest::error_lines;
+using clitest::etcdctl_path;
+using clitest::masked;
+using clitest::Outcome;
+using clitest::run;
 
 std::vector<std::string> with_endpoint(const std::string& tool, std::vector<std::string> args) {
   args.insert(args.begin(), "--endpoints=" + test::node().client_endpoint());
@@ -149,49 +48,6 @@ Outcome etcdctl(const std::vector<std::string>& args, const std::string& input =
 
 Outcome etcdpp(const std::vector<std::string>& args, const std::string& input = {}) {
   return run(with_endpoint(ETCDPP_CLI_BINARY, args), input);
-}
-
-// etcdctl's client logs its retries as JSON lines on stderr; only its "Error:" lines are its
-// answer.
-std::string error_lines(const std::string& err) {
-  std::stringstream in(err);
-  std::string out;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("Error:", 0) == 0) out += line + "\n";
-  }
-  return out;
-}
-
-void mask_fields(nlohmann::json& j) {
-  if (j.is_object()) {
-    for (auto& [name, value] : j.items()) {
-      if (std::find(kMaskedJsonFields.begin(), kMaskedJsonFields.end(), name) !=
-          kMaskedJsonFields.end()) {
-        value = "<masked>";
-      } else {
-        mask_fields(value);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& item : j) mask_fields(item);
-  }
-}
-
-/// The output with the masked fields of each JSON line replaced; other lines as they are.
-std::string masked(const std::string& out) {
-  std::stringstream in(out);
-  std::string result;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && (line[0] == '{' || line[0] == '[')) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded()) {
-        mask_fields(j);
-        line = j.dump();
-      }
-    }
-    result += line + "\n";
-  }
-  return result;
 }
 
 /// One row of the table: a command run by both tools on the same data.
@@ -634,6 +490,126 @@ TEST(CliTest, EmptyEndpointsFailAsEtcdctlDoes) {
   EXPECT_EQ(ours.exit_code, theirs.exit_code) << ours.out << ours.err;
   EXPECT_EQ(ours.out, "");
   EXPECT_EQ(error_lines(ours.err), error_lines(theirs.err));
+}
+
+TEST(CliTest, DoubleDashEndsTheFlagsAsInEtcdctl) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  // After `--` a word is a value, whatever it looks like: a flag, a negative number, a verb.
+  const std::vector<std::pair<std::vector<std::string>, std::pair<std::string, std::string>>>
+      cases = {{{"put", "{k}1", "--", "-v"}, {"1", "-v"}},
+               {{"put", "--", "{k}2", "-v"}, {"2", "-v"}},
+               {{"put", "{k}3", "--", "get"}, {"3", "get"}},
+               {{"put", "--prev-kv", "{k}4", "--", "--lease=1"}, {"4", "--lease=1"}}};
+  for (const auto& [args, want] : cases) {
+    for (const std::string tool : {"etcdctl", "etcdpp"}) {
+      std::vector<std::string> argv = args;
+      for (auto& a : argv) {
+        if (a.rfind("{k}", 0) == 0) a = prefix(tool + a.substr(3));
+      }
+      const Outcome o = tool == "etcdctl" ? etcdctl(argv) : etcdpp(argv);
+      EXPECT_EQ(o.exit_code, 0) << tool << " " << args[2] << ": " << o.err;
+      const auto kv = client.get(prefix(tool + want.first));
+      ASSERT_TRUE(kv.has_value()) << tool << " " << want.first;
+      EXPECT_EQ(kv->value, want.second) << tool;
+    }
+  }
+}
+
+// The lines of a tool's stderr that are its answer: etcdctl's client also logs JSON lines there.
+std::string answer_lines(const std::string& err) {
+  std::stringstream in(err);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '{') out += line + "\n";
+  }
+  return out;
+}
+
+std::string first_error_line(const std::string& err) {
+  const std::string lines = error_lines(err);
+  return lines.substr(0, lines.find('\n'));
+}
+
+TEST(CliTest, ArgumentErrorsAreEtcdctls) {
+  Client client = test::client();
+  test::TestPrefix prefix(client);
+  // A word with one dash is shorthand flags to etcdctl, a negative number included; it prints
+  // its usage on stdout and the error on stderr, where etcdpp prints the error alone.
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"lease", "grant", "-1"},
+                                             {"put", prefix("k"), "v", "-prev-kv"},
+                                             {"get", prefix("k"), "--bogus"},
+                                             {"compaction", "-5"}}) {
+    const Outcome want = etcdctl(args);
+    const Outcome got = etcdpp(args);
+    EXPECT_EQ(want.exit_code, 1) << args.back();
+    EXPECT_EQ(got.exit_code, want.exit_code) << args.back() << ": " << got.err;
+    EXPECT_EQ(first_error_line(got.err), first_error_line(want.err)) << args.back();
+    EXPECT_EQ(got.out, "") << args.back();
+  }
+  EXPECT_FALSE(client.get(prefix("k")).has_value());
+
+  // A user name made empty by its password: etcdctl refuses it before it connects.
+  for (const std::string name : {":pw", ":"}) {
+    const Outcome want = etcdctl({"user", "add", name});
+    const Outcome got = etcdpp({"user", "add", name});
+    EXPECT_EQ(want.exit_code, 128) << name;
+    EXPECT_EQ(got.exit_code, want.exit_code) << name << ": " << got.err;
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err)) << name;
+  }
+
+  // No dial timeout of its own: the command still runs, as in etcdctl.
+  client.put(prefix("d"), "dialed");
+  for (const std::string flag : {"--dial-timeout=0s", "--dial-timeout=0"}) {
+    const Outcome want = etcdctl({flag, "get", prefix("d")});
+    const Outcome got = etcdpp({flag, "get", prefix("d")});
+    EXPECT_EQ(want.exit_code, 0) << want.err;
+    EXPECT_EQ(got.exit_code, 0) << flag << ": " << got.err;
+    EXPECT_EQ(got.out, want.out);
+  }
+}
+
+TEST(CliMaintenanceTest, SnapshotToAPlaceThatCannotBeWrittenFailsAsInEtcdctl) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("etcdpp-cli-snapshot-bad-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / "a-file") << "x"; }
+  for (const auto& path : {dir / "missing" / "x.db", dir / "a-file" / "x.db"}) {
+    const Outcome want = etcdctl({"snapshot", "save", path.string()});
+    const Outcome got = etcdpp({"snapshot", "save", path.string()});
+    EXPECT_EQ(want.exit_code, 5) << want.err;
+    EXPECT_EQ(got.exit_code, want.exit_code) << got.err;
+    EXPECT_EQ(got.out, want.out);
+    EXPECT_EQ(error_lines(got.err), error_lines(want.err));
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);  // nothing left
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliWatchTest, ACompactedStartIsReportedOnStderrAsInEtcdctl) {
+  // A node of its own: its history is compacted.
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}});
+  const std::int64_t first = client.put("w", "1").header.revision;
+  const std::int64_t last = client.put("w", "2").header.revision;
+  client.compact(last);
+  Outcome runs[2];
+  for (int tool = 0; tool < 2; ++tool) {
+    runs[tool] = run({tool == 0 ? etcdctl_path() : std::string(ETCDPP_CLI_BINARY),
+                      "--endpoints=" + node.client_endpoint(), "watch", "w",
+                      "--rev=" + std::to_string(first)});
+  }
+  const Outcome& want = runs[0];
+  const Outcome& got = runs[1];
+  EXPECT_EQ(want.exit_code, 5);
+  EXPECT_EQ(want.out, "");
+  EXPECT_EQ(answer_lines(want.err),
+            "watch was canceled (etcdserver: mvcc: required revision has been compacted)\n"
+            "Error: watch is canceled by the server\n");
+  EXPECT_EQ(got.exit_code, want.exit_code);
+  EXPECT_EQ(got.out, want.out);
+  EXPECT_EQ(answer_lines(got.err), answer_lines(want.err));
 }
 
 TEST(CliMaintenanceTest, DefragAlarmHashAndSnapshotPrintWhatEtcdctlPrints) {

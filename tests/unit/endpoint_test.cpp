@@ -49,6 +49,26 @@ TEST(EndpointTest, MalformedEndpointsAreRefusedWithTheirFault) {
   expect_invalid("unix://", "socket path");
 }
 
+TEST(EndpointTest, BlanksAroundAnEndpointAreDroppedAndBlanksInsideRefused) {
+  // As after splitting "a, b" at its comma: gRPC would resolve " 127.0.0.1" as a host name.
+  EXPECT_EQ(Endpoint::parse(" 127.0.0.1:2379"),
+            (Endpoint{Endpoint::Scheme::http, "127.0.0.1", 2379, ""}));
+  EXPECT_EQ(Endpoint::parse("\thttps://etcd-1:2379/ \r\n"),
+            (Endpoint{Endpoint::Scheme::https, "etcd-1", 2379, ""}));
+  EXPECT_EQ(Endpoint::parse(" unix:///run/etcd.sock ").path, "/run/etcd.sock");
+  expect_invalid("  ", "only blanks");
+  expect_invalid("127.0.0.1 :2379", "blank inside");
+  expect_invalid("127.0.0.1: 2379", "blank inside");
+  expect_invalid("etcd 1:2379", "blank inside");
+  expect_invalid(" http://etcd\t1:2379", "blank inside");
+  // The client takes them so too.
+  Client client({.endpoints = {" 127.0.0.1:2379", "127.0.0.1:2380 "}});
+  EXPECT_EQ(client.endpoints(),
+            (std::vector<Endpoint>{{Endpoint::Scheme::http, "127.0.0.1", 2379, ""},
+                                   {Endpoint::Scheme::http, "127.0.0.1", 2380, ""}}));
+  EXPECT_THROW(Client({.endpoints = {"127.0.0.1:2379", "127.0.0.1 :2380"}}), Error);
+}
+
 TEST(EndpointTest, ParsesHttpsAsTls) {
   EXPECT_EQ(Endpoint::parse("https://etcd-1:2379"),
             (Endpoint{Endpoint::Scheme::https, "etcd-1", 2379, ""}));

@@ -131,6 +131,19 @@ TEST(NodeTomlTest, ValueOfTheWrongTypeIsNamed) {
   EXPECT_NE(what.find("duration"), std::string::npos) << what;
 }
 
+TEST(NodeTomlTest, StringWithANulIsRefusedNamingItsKey) {
+  // etcd's argv would end the value at the NUL: "infra" would be the member's name.
+  std::string what = error_of("[etcd]\nname = \"infra\\u00000\"\n");
+  EXPECT_NE(what.find("test.toml:2:"), std::string::npos) << what;
+  EXPECT_NE(what.find("name"), std::string::npos) << what;
+  EXPECT_NE(what.find("NUL"), std::string::npos) << what;
+  what =
+      error_of("[etcd]\nlisten-client-urls = [\"http://127.0.0.1:1\", \"http://a\\u0000b:2\"]\n");
+  EXPECT_NE(what.find("listen-client-urls"), std::string::npos) << what;
+  what = error_of("[etcd]\nlog-level = \"\\u0000\"\n");
+  EXPECT_NE(what.find("log-level"), std::string::npos) << what;
+}
+
 TEST(NodeTomlTest, MissingEtcdTableIsRefused) {
   EXPECT_NE(error_of("[app]\nx = 1\n").find("no [etcd] table"), std::string::npos);
   EXPECT_NE(error_of("etcd = 1\n").find("etcd must be a table"), std::string::npos);

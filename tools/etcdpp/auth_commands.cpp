@@ -113,6 +113,8 @@ int run_user_add(Context& ctx, const UserArgs& a) {
     if (const auto colon = name.find(':'); colon != std::string::npos) {
       password = name.substr(colon + 1);
       name = name.substr(0, colon);
+      // etcdctl checks this one itself, before it connects.
+      if (name.empty()) throw ExitError{exit_bad_args, "empty user name is not allowed"};
     } else {
       password = new_password(name, a.interactive);
     }

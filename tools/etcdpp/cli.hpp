@@ -97,7 +97,11 @@ auto call(F&& f) {
 /// etcdctl's refusal of a format a verb does not print in.
 ExitError unsupported_format(Format f);
 
-/// Parses an integer as Go's strconv.ParseInt does; on failure std::nullopt and its error text.
+/// Parses an integer as Go's strconv.ParseInt does (base 0: with Go's prefixes and
+/// underscores); on failure std::nullopt and its error text.
 std::optional<std::int64_t> parse_int(const std::string& text, int base, std::string* error);
+
+/// `text` as Go's strconv.Quote writes it ("%q" in etcdctl's messages).
+std::string go_quote(std::string_view text);
 
 }  // namespace etcdpp::cli

@@ -50,16 +50,27 @@ struct WatchArgs {
   bool prev_kv = false;
 };
 
+struct PutRequest {
+  std::string key;
+  std::string value;
+  PutOptions options;
+};
+
 /// The key and options of each verb, checked as etcdctl checks them (ExitError otherwise).
 std::pair<std::string, GetOptions> get_request(const GetArgs& a);
 std::pair<std::string, DeleteOptions> delete_request(const DelArgs& a);
+/// The value comes from `stdin_value` when only the key is given (none when it is null).
+PutRequest put_request(const PutArgs& a, std::istream* stdin_value);
 LeaseId parse_lease_id(const std::string& text, bool for_put);
 
 /// etcdctl's txn input: compares, a blank line, success operations, a blank line, failure
-/// operations, a blank line (or the end of the input). Throws ExitError naming the bad line.
+/// operations, a blank line; a line of blanks counts as blank and lines are trimmed. Each line
+/// is checked as etcdctl 3.4 checks it, as soon as it is read: ExitError with etcdctl's exit
+/// code names the first bad line, and the end of the input before the third blank line is an
+/// error (exit 3), as for etcdctl.
 Txn read_txn(std::istream& in, bool interactive);
-/// Splits an operation line into words as etcdctl does: double quotes with Go escapes, single
-/// quotes, or runs of non-blanks.
+/// Splits an operation line into words as etcdctl does: double-quoted words with Go's escapes
+/// (ExitError when one is not a valid Go string), single-quoted ones, or runs of non-blanks.
 std::vector<std::string> split_words(const std::string& line);
 
 int run_get(Context& ctx, const GetArgs& a);

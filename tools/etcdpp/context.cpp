@@ -110,7 +110,9 @@ ClientOptions Context::options(std::vector<std::string> endpoints) const {
   o.tls.ca_file = flags_.cacert;
   o.tls.cert_file = flags_.cert;
   o.tls.key_file = flags_.key;
-  o.connect_timeout = dial_timeout_;
+  // etcdctl's --dial-timeout=0 is no dial timeout of its own: connecting then takes at most
+  // the command's time.
+  o.connect_timeout = dial_timeout_.count() > 0 ? dial_timeout_ : command_timeout_;
   o.call_timeout = command_timeout_;
   return o;
 }

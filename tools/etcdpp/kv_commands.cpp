@@ -20,20 +20,84 @@ std::string upper(std::string s) {
 }  // namespace
 
 std::optional<std::int64_t> parse_int(const std::string& text, int base, std::string* error) {
-  std::int64_t value = 0;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  if (first != last && *first == '+') ++first;
-  const auto [ptr, ec] = std::from_chars(first, last, value, base);
-  if (text.empty() || ec == std::errc::invalid_argument || ptr != last) {
-    *error = "strconv.ParseInt: parsing \"" + text + "\": invalid syntax";
+  // strconv.ParseInt(text, base, 64): an optional sign, then digits of `base`; base 0 takes the
+  // prefixes 0x, 0o, 0b and 0 (octal) and underscores between digits, as pflag's integer flags
+  // read them.
+  const auto fail = [&](const char* why) {
+    *error = "strconv.ParseInt: parsing " + go_quote(text) + ": " + why;
     return std::nullopt;
+  };
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    negative = s.front() == '-';
+    s.remove_prefix(1);
   }
-  if (ec == std::errc::result_out_of_range) {
-    *error = "strconv.ParseInt: parsing \"" + text + "\": value out of range";
-    return std::nullopt;
+  if (s.empty()) return fail("invalid syntax");
+  const std::string_view unsigned_text = s;
+  const bool base0 = base == 0;
+  if (base0) {
+    base = 10;
+    if (s.front() == '0') {
+      const char p =
+          s.size() >= 3 ? static_cast<char>(std::tolower(static_cast<unsigned char>(s[1]))) : '\0';
+      base = p == 'b' ? 2 : p == 'o' ? 8 : p == 'x' ? 16 : 8;
+      s.remove_prefix(p == 'b' || p == 'o' || p == 'x' ? 2 : 1);
+    }
   }
-  return value;
+  std::uint64_t n = 0;
+  bool underscores = false;
+  for (const char c : s) {
+    int d = 0;
+    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c == '_' && base0) {
+      underscores = true;
+      continue;
+    }
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (lower >= 'a' && lower <= 'z') {
+      d = lower - 'a' + 10;
+    } else {
+      return fail("invalid syntax");
+    }
+    if (d >= base) return fail("invalid syntax");
+    const auto b = static_cast<std::uint64_t>(base);
+    if (n > (UINT64_MAX - static_cast<std::uint64_t>(d)) / b) return fail("value out of range");
+    n = n * b + static_cast<std::uint64_t>(d);
+  }
+  if (underscores) {
+    // Go's underscoreOK: each underscore between two digits (a base prefix counts as one).
+    std::string_view u = unsigned_text;
+    char saw = '^';
+    std::size_t i = 0;
+    bool hex = false;
+    if (u.size() >= 2 && u[0] == '0') {
+      const char p = static_cast<char>(std::tolower(static_cast<unsigned char>(u[1])));
+      if (p == 'b' || p == 'o' || p == 'x') {
+        i = 2;
+        saw = '0';
+        hex = p == 'x';
+      }
+    }
+    for (; i < u.size(); ++i) {
+      const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(u[i])));
+      if ((u[i] >= '0' && u[i] <= '9') || (hex && lower >= 'a' && lower <= 'f')) {
+        saw = '0';
+      } else if (u[i] == '_') {
+        if (saw != '0') return fail("invalid syntax");
+        saw = '_';
+      } else {
+        if (saw == '_') return fail("invalid syntax");
+        saw = '!';
+      }
+    }
+    if (saw == '_') return fail("invalid syntax");
+  }
+  constexpr std::uint64_t cutoff = std::uint64_t{1} << 63;
+  if (!negative && n >= cutoff) return fail("value out of range");
+  if (negative && n > cutoff) return fail("value out of range");
+  return negative ? static_cast<std::int64_t>(~n + 1) : static_cast<std::int64_t>(n);
 }
 
 LeaseId parse_lease_id(const std::string& text, bool for_put) {
@@ -47,7 +111,8 @@ LeaseId parse_lease_id(const std::string& text, bool for_put) {
 }
 
 std::pair<std::string, GetOptions> get_request(const GetArgs& a) {
-  if (a.args.empty() || a.args.size() > 2) {
+  // etcdctl's getGetOp, check for check in its order; words after range_end are ignored.
+  if (a.args.empty()) {
     throw ExitError{exit_bad_args,
                     "get command needs one argument as key and an optional argument as range_end"};
   }
@@ -56,22 +121,19 @@ std::pair<std::string, GetOptions> get_request(const GetArgs& a) {
                     "`--prefix` and `--from-key` cannot be set at the same time, choose one"};
   }
   GetOptions o;
-  std::string key = a.args[0];
-  if (a.args.size() == 2) {
-    if (a.prefix) {
-      throw ExitError{exit_bad_args,
-                      "too many arguments, only accept one argument when `--prefix` is set."};
-    }
-    if (a.from_key) {
-      throw ExitError{exit_bad_args,
-                      "too many arguments, only accept one argument when `--from-key` is set."};
-    }
-    o.range_end = a.args[1];
-  }
   if (a.consistency == "s") {
     o.serializable = true;
   } else if (a.consistency != "l") {
-    throw ExitError{exit_bad_args, "unknown consistency flag \"" + a.consistency + "\""};
+    throw ExitError{exit_bad_feature, "unknown consistency flag " + go_quote(a.consistency)};
+  }
+  std::string key = a.args[0];
+  if (a.args.size() > 1) {
+    if (a.prefix || a.from_key) {
+      throw ExitError{exit_bad_args,
+                      "too many arguments, only accept one argument when `--prefix` or "
+                      "`--from-key` is set"};
+    }
+    o.range_end = a.args[1];
   }
   const std::string order = upper(a.order);
   if (order == "ASCEND") {
@@ -104,31 +166,29 @@ std::pair<std::string, GetOptions> get_request(const GetArgs& a) {
     o.from_key = true;
   }
   o.limit = a.limit;
-  o.revision = a.rev;
+  if (a.rev > 0) o.revision = a.rev;  // etcdctl ignores a revision of 0 or below
   o.keys_only = a.keys_only;
   o.count_only = a.count_only;
   return {key, o};
 }
 
 std::pair<std::string, DeleteOptions> delete_request(const DelArgs& a) {
-  if (a.prefix && a.from_key) {
-    throw ExitError{exit_bad_args,
-                    "`--prefix` and `--from-key` cannot be set at the same time, choose one"};
-  }
+  // etcdctl's getDelOp, check for check in its order.
   if (a.args.empty() || a.args.size() > 2) {
     throw ExitError{exit_bad_args,
                     "del command needs one argument as key and an optional argument as range_end"};
   }
+  if (a.prefix && a.from_key) {
+    throw ExitError{exit_bad_args,
+                    "`--prefix` and `--from-key` cannot be set at the same time, choose one"};
+  }
   DeleteOptions o;
   std::string key = a.args[0];
   if (a.args.size() == 2) {
-    if (a.prefix) {
+    if (a.prefix || a.from_key) {
       throw ExitError{exit_bad_args,
-                      "too many arguments, only accept one argument when `--prefix` is set."};
-    }
-    if (a.from_key) {
-      throw ExitError{exit_bad_args,
-                      "too many arguments, only accept one argument when `--from-key` is set."};
+                      "too many arguments, only accept one argument when `--prefix` or "
+                      "`--from-key` is set"};
     }
     o.range_end = a.args[1];
   }
@@ -140,14 +200,6 @@ std::pair<std::string, DeleteOptions> delete_request(const DelArgs& a) {
   o.prev_kv = a.prev_kv;
   return {key, o};
 }
-
-namespace {
-
-struct PutRequest {
-  std::string key;
-  std::string value;
-  PutOptions options;
-};
 
 PutRequest put_request(const PutArgs& a, std::istream* stdin_value) {
   if (a.args.empty()) {
@@ -176,8 +228,6 @@ PutRequest put_request(const PutArgs& a, std::istream* stdin_value) {
   r.options.ignore_lease = a.ignore_lease;
   return r;
 }
-
-}  // namespace
 
 int run_get(Context& ctx, const GetArgs& a) {
   if (a.print_value_only && ctx.format() != Format::simple) {
@@ -229,275 +279,6 @@ int run_compaction(Context& ctx, const std::vector<std::string>& args, bool phys
   call([&] { return ctx.client().compact(*rev, {.physical = physical}); });
   std::cout << "compacted revision " << *rev << '\n';
   return exit_success;
-}
-
-// ---- txn ----
-
-std::vector<std::string> split_words(const std::string& line) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < line.size()) {
-    if (std::isspace(static_cast<unsigned char>(line[i]))) {
-      ++i;
-      continue;
-    }
-    std::string word;
-    if (line[i] == '"') {
-      ++i;
-      while (i < line.size() && line[i] != '"') {
-        if (line[i] == '\\' && i + 1 < line.size()) {
-          ++i;
-          switch (line[i]) {
-            case 'n':
-              word += '\n';
-              break;
-            case 't':
-              word += '\t';
-              break;
-            case 'r':
-              word += '\r';
-              break;
-            case '0':
-              word += '\0';
-              break;
-            default:
-              word += line[i];
-          }
-        } else {
-          word += line[i];
-        }
-        ++i;
-      }
-      ++i;  // the closing quote
-    } else if (line[i] == '\'') {
-      const std::size_t end = line.find('\'', i + 1);
-      word = line.substr(i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
-      i = end == std::string::npos ? line.size() : end + 1;
-    } else {
-      while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) {
-        word += line[i++];
-      }
-    }
-    words.push_back(std::move(word));
-  }
-  return words;
-}
-
-namespace {
-
-// A Go-quoted string at `pos` of `s` ("..." with backslash escapes); advances `pos` past it.
-std::optional<std::string> read_quoted(const std::string& s, std::size_t& pos) {
-  while (pos < s.size() && s[pos] == ' ') ++pos;
-  if (pos >= s.size() || s[pos] != '"') return std::nullopt;
-  std::string out;
-  for (++pos; pos < s.size(); ++pos) {
-    if (s[pos] == '"') {
-      ++pos;
-      return out;
-    }
-    if (s[pos] == '\\' && pos + 1 < s.size()) {
-      ++pos;
-      out += s[pos] == 'n' ? '\n' : s[pos] == 't' ? '\t' : s[pos];
-    } else {
-      out += s[pos];
-    }
-  }
-  return std::nullopt;
-}
-
-// etcdctl's compare line: target("key") op "value", target one of ver(sion), c(reate),
-// m(od), val(ue), lease; op one of =, !=, <, >.
-Compare parse_compare(const std::string& line) {
-  const auto malformed = [&](const std::string& why) {
-    return ExitError{exit_invalid_input, "malformed comparison: " + line + why};
-  };
-  const std::size_t paren = line.find('(');
-  if (paren == std::string::npos) throw malformed("");
-  const std::string target = line.substr(0, paren);
-  std::size_t pos = paren + 1;
-  const auto key = read_quoted(line, pos);
-  if (!key || pos >= line.size() || line[pos] != ')') throw malformed(" (expected (\"key\"))");
-  ++pos;
-  while (pos < line.size() && line[pos] == ' ') ++pos;
-  const std::size_t op_end = line.find(' ', pos);
-  const std::string op = line.substr(pos, op_end == std::string::npos ? op_end : op_end - pos);
-  pos = op_end == std::string::npos ? line.size() : op_end;
-  const auto value = read_quoted(line, pos);
-  if (!value) throw malformed(" (expected a quoted value)");
-
-  Compare c;
-  c.key = *key;
-  if (op == "=") {
-    c.result = Compare::Result::equal;
-  } else if (op == "!=") {
-    c.result = Compare::Result::not_equal;
-  } else if (op == "<") {
-    c.result = Compare::Result::less;
-  } else if (op == ">") {
-    c.result = Compare::Result::greater;
-  } else {
-    throw malformed(" (unknown operator " + op + ")");
-  }
-  const auto number = [&] {
-    std::string error;
-    const auto n = parse_int(*value, 10, &error);
-    if (!n) throw ExitError{exit_invalid_input, "invalid txn compare request: " + line};
-    return *n;
-  };
-  if (target == "ver" || target == "version") {
-    c.target = Compare::Target::version;
-    c.number = number();
-  } else if (target == "c" || target == "create") {
-    c.target = Compare::Target::create_revision;
-    c.number = number();
-  } else if (target == "m" || target == "mod") {
-    c.target = Compare::Target::mod_revision;
-    c.number = number();
-  } else if (target == "val" || target == "value") {
-    c.target = Compare::Target::value;
-    c.bytes = *value;
-  } else if (target == "lease") {
-    c.target = Compare::Target::lease;
-    c.number = number();
-  } else {
-    throw malformed(" (unknown target " + target + ")");
-  }
-  return c;
-}
-
-// An operation line: put, get or del with their flags, as on the command line.
-Op parse_op(const std::string& line) {
-  const std::vector<std::string> words = split_words(line);
-  const auto invalid = [&] {
-    return ExitError{exit_invalid_input, "invalid txn request: " + line};
-  };
-  if (words.size() < 2) throw ExitError{exit_invalid_input, "invalid txn compare request: " + line};
-  const std::string& verb = words[0];
-  std::vector<std::string> args;
-  std::vector<std::pair<std::string, std::optional<std::string>>> flags;
-  static const std::vector<std::string> kValueFlags = {"limit", "rev",         "sort-by",
-                                                       "order", "consistency", "lease"};
-  for (std::size_t i = 1; i < words.size(); ++i) {
-    const std::string& w = words[i];
-    if (w.rfind("--", 0) != 0 || w.size() == 2) {
-      args.push_back(w);
-      continue;
-    }
-    const std::size_t eq = w.find('=');
-    std::string name = w.substr(2, eq == std::string::npos ? eq : eq - 2);
-    std::optional<std::string> value;
-    if (eq != std::string::npos) {
-      value = w.substr(eq + 1);
-    } else if (std::find(kValueFlags.begin(), kValueFlags.end(), name) != kValueFlags.end()) {
-      if (i + 1 >= words.size()) throw invalid();
-      value = words[++i];
-    }
-    flags.emplace_back(std::move(name), std::move(value));
-  }
-  const auto boolean = [&](const std::optional<std::string>& v) {
-    if (!v || *v == "true") return true;
-    if (*v == "false") return false;
-    throw invalid();
-  };
-  const auto integer = [&](const std::optional<std::string>& v) {
-    std::string error;
-    const auto n = v ? parse_int(*v, 10, &error) : std::nullopt;
-    if (!n) throw invalid();
-    return *n;
-  };
-
-  if (verb == "get") {
-    GetArgs a;
-    a.args = args;
-    for (const auto& [name, v] : flags) {
-      if (name == "prefix")
-        a.prefix = boolean(v);
-      else if (name == "from-key")
-        a.from_key = boolean(v);
-      else if (name == "keys-only")
-        a.keys_only = boolean(v);
-      else if (name == "count-only")
-        a.count_only = boolean(v);
-      else if (name == "print-value-only")
-        a.print_value_only = boolean(v);
-      else if (name == "limit")
-        a.limit = integer(v);
-      else if (name == "rev")
-        a.rev = integer(v);
-      else if (name == "sort-by")
-        a.sort_by = v.value_or("");
-      else if (name == "order")
-        a.order = v.value_or("");
-      else if (name == "consistency")
-        a.consistency = v.value_or("");
-      else
-        throw invalid();
-    }
-    auto [key, options] = get_request(a);
-    return Op::get(key, options);
-  }
-  if (verb == "put") {
-    PutArgs a;
-    a.args = args;
-    for (const auto& [name, v] : flags) {
-      if (name == "prev-kv")
-        a.prev_kv = boolean(v);
-      else if (name == "ignore-value")
-        a.ignore_value = boolean(v);
-      else if (name == "ignore-lease")
-        a.ignore_lease = boolean(v);
-      else if (name == "lease")
-        a.lease = v.value_or("");
-      else
-        throw invalid();
-    }
-    PutRequest p = put_request(a, nullptr);
-    return Op::put(p.key, p.value, p.options);
-  }
-  if (verb == "del") {
-    DelArgs a;
-    a.args = args;
-    for (const auto& [name, v] : flags) {
-      if (name == "prefix")
-        a.prefix = boolean(v);
-      else if (name == "from-key")
-        a.from_key = boolean(v);
-      else if (name == "prev-kv")
-        a.prev_kv = boolean(v);
-      else
-        throw invalid();
-    }
-    auto [key, options] = delete_request(a);
-    return Op::delete_range(key, options);
-  }
-  throw invalid();
-}
-
-// Reads lines up to a blank line or the end of the input, at most `limit` of them.
-std::vector<std::string> read_section(std::istream& in) {
-  std::vector<std::string> lines;
-  std::string line;
-  // etcd takes at most 128 operations by default (--max-txn-ops); ten thousand lines is far
-  // beyond any transaction it accepts.
-  for (int n = 0; n < 10000 && std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-}  // namespace
-
-Txn read_txn(std::istream& in, bool interactive) {
-  Txn txn;
-  if (interactive) std::cout << "compares:\n" << std::flush;
-  for (const auto& line : read_section(in)) txn.if_(parse_compare(line));
-  if (interactive) std::cout << "success requests (get, put, del):\n" << std::flush;
-  for (const auto& line : read_section(in)) txn.then(parse_op(line));
-  if (interactive) std::cout << "failure requests (get, put, del):\n" << std::flush;
-  for (const auto& line : read_section(in)) txn.else_(parse_op(line));
-  return txn;
 }
 
 int run_txn(Context& ctx, bool interactive) {

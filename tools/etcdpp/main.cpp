@@ -4,6 +4,7 @@
 // the verbs live in *_command(s).cpp.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <iostream>
 #include <string_view>
@@ -26,6 +27,69 @@ std::vector<std::string> split_endpoints(const std::string& text) {
     start = comma + 1;
   }
   return out;
+}
+
+// A word after `--` while the line is parsed: a control character no flag nor verb starts with.
+std::string literal_placeholder(std::size_t index) { return "\x1f" + std::to_string(index); }
+
+// `word` with its placeholder, if it is one, replaced by the word it stands for.
+std::string restored(const std::string& word, const std::vector<std::string>& literals) {
+  if (word.size() < 2 || word[0] != '\x1f') return word;
+  std::size_t index = 0;
+  const char* end = word.data() + word.size();
+  const auto [ptr, ec] = std::from_chars(word.data() + 1, end, index);
+  if (ec != std::errc{} || ptr != end || index >= literals.size()) return word;
+  return literals[index];
+}
+
+// The verbs of the line as parsed, outermost first.
+std::vector<CLI::App*> parsed_chain(CLI::App& app) {
+  std::vector<CLI::App*> chain{&app};
+  for (int depth = 0; depth < 8; ++depth) {
+    const auto subs = chain.back()->get_subcommands();
+    if (subs.empty()) break;
+    chain.push_back(subs.front());
+  }
+  return chain;
+}
+
+// The arguments the verbs of the line were given, as CLI11 parsed them.
+std::vector<std::string> positional_arguments(CLI::App& app) {
+  std::vector<std::string> out;
+  for (CLI::App* verb : parsed_chain(app)) {
+    for (const CLI::Option* opt :
+         verb->get_options([](CLI::Option* o) { return o->get_positional(); })) {
+      out.insert(out.end(), opt->results().begin(), opt->results().end());
+    }
+  }
+  return out;
+}
+
+// Puts the words after `--` back where CLI11 put their placeholders: in the arguments of the
+// verbs, or as the value of a flag that ends right before the `--`, as pflag takes it.
+void restore_literals(CLI::App& app, const std::vector<std::string>& literals) {
+  if (literals.empty()) return;
+  for (CLI::App* verb : parsed_chain(app)) {
+    for (CLI::Option* opt : verb->get_options()) {
+      std::vector<std::string> values = opt->results();
+      bool changed = false;
+      for (std::string& v : values) {
+        std::string r = restored(v, literals);
+        changed = changed || r != v;
+        v = std::move(r);
+      }
+      if (!changed) continue;
+      opt->clear();
+      for (std::string& v : values) opt->add_result(std::move(v));
+      opt->run_callback();  // sets the variable the option fills
+    }
+  }
+}
+
+// pflag's words for a flag it does not know.
+std::string unknown_flag(const std::string& word) {
+  if (word.starts_with("--")) return "unknown flag: " + word.substr(0, word.find('='));
+  return std::string("unknown shorthand flag: '") + word[1] + "' in " + word;
 }
 
 // "etcdpp lease": the words that lead to `app`, as in usage lines.
@@ -380,14 +444,23 @@ int run(int argc, char** argv) {
   });
 
   // `--flag=` sets the flag to the empty string, as etcdctl takes it (`--endpoints=` is "no
-  // endpoints"); CLI11 would take the next word as its value instead. Words after a `--`
-  // separator are values, left as they are.
+  // endpoints"); CLI11 would take the next word as its value instead.
+  //
+  // Words after a `--` are arguments whatever they look like, as pflag takes them (`put k --
+  // -v` writes "-v"). CLI11 would still read a word there that names a verb, and it ends a
+  // verb's list of arguments at the `--`: so the `--` goes, and each word after it stands in the
+  // parse as a placeholder that matches no flag nor verb, put back once the line is parsed.
   std::vector<std::string> args;
+  std::vector<std::string> literals;
   bool separated = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    separated = separated || arg == "--";
-    if (!separated && arg.starts_with("--") && arg.size() > 3 && arg.find('=') == arg.size() - 1) {
+    if (separated) {
+      args.push_back(literal_placeholder(literals.size()));
+      literals.emplace_back(arg);
+    } else if (arg == "--") {
+      separated = true;
+    } else if (arg.starts_with("--") && arg.size() > 3 && arg.find('=') == arg.size() - 1) {
       args.emplace_back(arg.substr(0, arg.size() - 1));
       args.emplace_back();
     } else {
@@ -397,6 +470,14 @@ int run(int argc, char** argv) {
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
     app.parse(args);
+    // A word CLI11 took as an argument that starts with '-' is one pflag takes as shorthand
+    // flags (`lease grant -1`): etcdctl refuses it, and a value that starts with '-' comes after
+    // `--`.
+    for (const std::string& arg : positional_arguments(app)) {
+      if (arg.size() > 1 && arg[0] == '-') throw ExitError{exit_error, unknown_flag(arg)};
+    }
+    restore_literals(app, literals);
+    for (std::string& arg : lock.args) arg = restored(arg, literals);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -429,6 +510,16 @@ int run(int argc, char** argv) {
     if (group->get_require_subcommand_min() > 0 && group->get_subcommands().empty()) {
       std::cout << group->help();
       return exit_success;
+    }
+    std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
+    return exit_error;
+  } catch (const CLI::ExtrasError& e) {
+    // A flag no verb of the line has: pflag's words for it.
+    for (const std::string& extra : app.remaining(true)) {
+      if (extra.size() > 1 && extra[0] == '-') {
+        std::cerr << "Error: " << unknown_flag(extra) << "\nRun 'etcdpp --help' for usage.\n";
+        return exit_error;
+      }
     }
     std::cerr << "Error: " << e.what() << "\nRun 'etcdpp --help' for usage.\n";
     return exit_error;

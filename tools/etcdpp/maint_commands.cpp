@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // member add/remove/update/promote, alarm, defrag, snapshot save, move-leader and endpoint
 // hashkv, with etcdctl's messages and output.
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "commands.hpp"
@@ -218,11 +224,36 @@ int run_snapshot_save(Context& ctx, const std::vector<std::string>& args) {
   if (ctx.flags().endpoints.size() != 1) {
     throw ExitError{exit_bad_args, "snapshot must be requested to one selected node, not multiple"};
   }
+  const std::string& path = args[0];
+  // etcdctl writes into <path>.part and, when it cannot create it, says so in these words before
+  // it asks for anything. The library writes a file of its own name beside the destination
+  // (never <path>.part, which an etcdctl may be writing): one is made here first, to find out.
+  {
+    std::string probe = path + ".XXXXXX.part";
+    const int fd = ::mkstemps(probe.data(), 5);
+    if (fd < 0) {
+      const int error = errno;
+      std::string text = std::strerror(error);
+      if (!text.empty())
+        text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+      const std::string part = path + ".part";
+      throw ExitError{exit_interrupted,
+                      "could not open " + part + " (open " + part + ": " + text + ")"};
+    }
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
   // A snapshot of a large database takes longer than a short command: no deadline but the
-  // user's Ctrl-C, as etcdctl.
+  // user's Ctrl-C, as etcdctl. Whatever fails, etcdctl's exit code is 5.
   const Client client = ctx.client().with_timeout(std::chrono::hours(24));
-  call([&] { return client.snapshot(args[0]); });
-  std::cout << "Snapshot saved at " << args[0] << '\n';
+  try {
+    client.snapshot(path);
+  } catch (const std::system_error& e) {
+    ExitError error = call_error(e);
+    error.code = exit_interrupted;
+    throw error;
+  }
+  std::cout << "Snapshot saved at " << path << '\n';
   return exit_success;
 }
 

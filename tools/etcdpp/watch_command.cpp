@@ -26,8 +26,10 @@ int run_watch(Context& ctx, const WatchArgs& a) {
   options.start_revision = a.rev;
   options.prev_kv = a.prev_kv;
 
+  // etcdctl says it on stderr, then ends with its error.
   const auto canceled = [](const std::string& why) {
-    std::cout << "watch was canceled (" << why << ")\n" << std::flush;
+    std::cout << std::flush;
+    std::cerr << "watch was canceled (" << why << ")\n" << std::flush;
     return ExitError{exit_interrupted, "watch is canceled by the server"};
   };
 
