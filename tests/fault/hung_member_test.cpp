@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -297,6 +298,57 @@ TEST(HungMemberFirstContactTest, FreshClientWhoseFirstEndpointIsFrozenMovesOnAft
   EXPECT_EQ(kv->value, "v");
   EXPECT_LE(put_took, 3.0);
   EXPECT_LE(get_took, 1.0);
+}
+
+// The Go client on the same fault, for the figures beside etcdpp's (printed, not asserted):
+// etcdctl's lease keep-alive and watch, their first endpoint the frozen member.
+TEST(HungMemberGoClientTest, EtcdctlKeepAliveAndWatchWithTheirFirstEndpointFrozen) {
+  embedded::Cluster cluster;
+  const std::size_t target = member_with(cluster, Role::follower);
+  Client healthy({.endpoints = endpoints_without(cluster, target)});
+  std::string joined;
+  for (const auto& e : endpoints_with_first(cluster, target)) joined += (joined.empty() ? "" : ",") + e;
+  constexpr int kTtl = 5;
+  const LeaseId lease = healthy.lease_grant(kTtl).id;
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(static_cast<std::int64_t>(lease)));
+  test::Subprocess keeper({test::etcdctl_path(), "--endpoints=" + joined, "lease", "keep-alive", hex});
+  ASSERT_TRUE(keeper.wait_for_line("lease", 10s)) << "etcdctl lease keep-alive printed nothing";
+  test::Subprocess watcher({test::etcdctl_path(), "--endpoints=" + joined, "watch", "--prefix", "hung/go/"});
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        healthy.put("hung/go/ready", "ready");
+        return watcher.read_line(200ms).has_value();
+      },
+      10s))
+      << "etcdctl watch printed nothing";
+
+  cluster.pause(target);
+  const auto frozen = Clock::now();
+  std::optional<Clock::time_point> lost, watch_back;
+  std::int64_t min_ttl = kTtl;
+  for (int i = 0; Clock::now() - frozen < std::chrono::seconds(3 * kTtl); ++i) {
+    try {
+      healthy.put("hung/go/k" + std::to_string(i), "after");
+      const auto ttl = healthy.lease_time_to_live(lease).ttl;
+      min_ttl = std::min(min_ttl, ttl);
+      if (ttl <= 0 && !lost) lost = Clock::now();
+    } catch (const Error&) {
+    }
+    while (auto line = watcher.read_line(20ms)) {
+      if (*line == "after" && !watch_back) watch_back = Clock::now();
+    }
+    while (keeper.read_line(1ms)) {
+    }
+  }
+  cluster.resume(target);
+  std::cout << "etcdctl, first endpoint a frozen follower: lease keep-alive (TTL " << kTtl << " s) "
+            << (lost ? "lost the lease " + std::to_string(seconds_between(frozen, *lost)) + " s into the freeze"
+                     : "kept the lease, lowest TTL left " + std::to_string(min_ttl) + " s")
+            << "; watch: "
+            << (watch_back ? "first event after the freeze at " + std::to_string(seconds_between(frozen, *watch_back)) + " s"
+                           : "no event in the " + std::to_string(3 * kTtl) + " s of the freeze")
+            << std::endl;
 }
 
 INSTANTIATE_TEST_SUITE_P(Roles, HungMemberTest, ::testing::Values(Role::follower, Role::leader),
