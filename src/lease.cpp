@@ -402,13 +402,13 @@ void Client::start_lease_time_to_live(LeaseId id, bool keys,
                                             detail::pb::LeaseTimeToLiveResponse&& r) {
         LeaseTimeToLiveResult out = detail::from_proto(std::move(r));
         // A lease is not namespaced, its keys are: a view sees those inside it, as its own.
-        std::vector<std::string> keys;
+        std::vector<std::string> inside;
         for (auto& k : out.keys) {
           if (!std::string_view(k).starts_with(ns)) continue;
           detail::cut_namespace(ns, k);
-          keys.push_back(std::move(k));
+          inside.push_back(std::move(k));
         }
-        out.keys = std::move(keys);
+        out.keys = std::move(inside);
         cb(std::move(status), std::move(out));
       });
 }
