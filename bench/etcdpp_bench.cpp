@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // etcdpp-bench: a load generator for etcd v3 on etcdpp's public API, with the command line and
-// the one-line JSON output of the peer load generators in shared/bench/peers (the "full
-// contract"), so that run-all measures it side by side with the Go client. See BENCHMARKS.md.
+// the one-line JSON output of the peer load generators (the "full contract" BENCHMARKS.md
+// describes), so that the peer harness's run-all measures it side by side with the Go client.
 //
 // Three ways to keep --clients requests in flight, one per face of the library:
 //   blocking   N threads, each making blocking calls;
@@ -86,7 +86,7 @@ constexpr const char* kUsage = R"(usage: etcdpp-bench [--flag value ...]
   --writer CMD          watch: the command that starts the writer
   --max-seconds S       time limit of the load phase                        [120]
 
-Prints one JSON line (see shared/bench/peers/README.md). Exit status: 0 when every request
+Prints one JSON line (its fields: BENCHMARKS.md). Exit status: 0 when every request
 succeeded, 1 otherwise, 2 for bad flags.
 )";
 

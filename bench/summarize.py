@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Medians and spread over several run-all runs (shared/bench/peers/run-all --out DIR).
+"""Medians and spread over several runs of the peer harness (run-all --out DIR; BENCHMARKS.md).
 
 usage: bench/summarize.py [--ref go] [--dat FILE] RUN_DIR...
 
