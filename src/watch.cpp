@@ -600,7 +600,11 @@ std::optional<WatchBatch> Watch::next(std::chrono::milliseconds timeout) {
   if (s.ended) {
     s.final_delivered = true;
     if (s.final_error == Errc::compacted) {
-      throw CompactedError("watch \"" + s.name + "\": resume revision compacted",
+      throw CompactedError("watch \"" + s.name + "\": revision " +
+                               std::to_string(s.next_revision) +
+                               ", the first this watch has not received, is compacted (the store was compacted at "
+                               "revision " + std::to_string(s.compacted_revision) +
+                               "); read the range again and watch from the revision after that read",
                            s.compacted_revision);
     }
     throw_error(s.final_error, "watch \"" + s.name + "\"");
@@ -650,11 +654,38 @@ void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
 
 // ---- Client::watch -------------------------------------------------------------------------
 
+namespace {
+
+std::string start_compacted(const std::string& what, const WatchOptions& options,
+                            std::int64_t compacted) {
+  std::string text = what + ": start revision " + std::to_string(options.start_revision) +
+                     " is compacted";
+  if (compacted != 0) text += " (the store was compacted at revision " + std::to_string(compacted) + ")";
+  return text + "; read the range again and watch from the revision after that read";
+}
+
+}  // namespace
+
 Watch Client::watch(std::string_view key, const WatchOptions& options,
                     Watch::Callback callback) const {
   auto executor = options.executor ? options.executor : core_->executor();
   auto state =
       std::make_shared<detail::WatchState>(namespace_, key, options, std::move(callback), executor);
+  // etcd creates a watch whose start revision is compacted, and ends it only a moment later. A
+  // count-only read at that revision, made beside the creation, says so at once, so that watch()
+  // throws CompactedError as it promises (one local read, only for a start revision).
+  std::optional<detail::Waiter<GetResult>> probe;
+  if (options.start_revision > 0) {
+    probe.emplace();
+    GetOptions at;
+    at.range_end = options.range_end;
+    at.prefix = options.prefix;
+    at.from_key = options.from_key;
+    at.revision = options.start_revision;
+    at.serializable = true;
+    at.count_only = true;
+    start_get(std::string(key), at, probe->callback(), nullptr);
+  }
   auto hub = core_->watch_hub();
   hub->add(state);
   Watch watch(state);
@@ -671,8 +702,25 @@ Watch Client::watch(std::string_view key, const WatchOptions& options,
     lock.unlock();
     watch.cancel();
     const std::string what = "watch \"" + std::string(key) + "\"";
-    if (ec == Errc::compacted) throw CompactedError(what + ": start revision compacted", compacted);
+    if (ec == Errc::compacted) throw CompactedError(start_compacted(what, options, compacted), compacted);
     throw_error(ec, what);
+  }
+  lock.unlock();
+  if (probe) {
+    std::optional<GetResult> ignored;
+    const detail::CallStatus read = probe->wait_for(ignored, timeout_);
+    // Only the compaction counts: a future start revision is a valid watch, and any other
+    // failure of the read leaves the watch to report its own.
+    if (read.code == Errc::compacted) {
+      // The watch's own end follows: it carries the revision the store was compacted at.
+      lock.lock();
+      state->cv.wait_for(lock, timeout_, [&] { return state->ended; });
+      const auto compacted = state->compacted_revision;
+      lock.unlock();
+      watch.cancel();
+      const std::string what = "watch \"" + std::string(key) + "\"";
+      throw CompactedError(start_compacted(what, options, compacted), compacted);
+    }
   }
   return watch;
 }

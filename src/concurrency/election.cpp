@@ -73,8 +73,13 @@ class ObserverState : public std::enable_shared_from_this<ObserverState> {
       publish(now.header.revision);
       const auto strand = co_await asio::this_coro::executor;
       Watch::Callback pulled;  // no callback: batches are pulled with async_next
-      Watch watch = co_await open_watch(client, prefix, true, now.header.revision + 1, strand,
-                                        std::move(pulled));
+      Watch watch;
+      try {
+        watch = co_await open_watch(client, prefix, true, now.header.revision + 1, strand,
+                                    std::move(pulled));
+      } catch (const CompactedError&) {
+        continue;  // compacted since the read: read again
+      }
       for (;;) {
         std::error_code ec;
         WatchBatch batch =

@@ -148,16 +148,26 @@ TEST(WatchTest, CompactedStartRevisionIsACompactedErrorWithTheRevision) {
   const auto old = client.put(p("k"), "1").header.revision;
   const auto now = client.put(p("k"), "2").header.revision;
   client.compact(now);
-  // etcd creates the watch, then cancels it as compacted: either way the caller learns it,
-  // with the revision to relist from.
+  // etcd creates the watch, then cancels it as compacted: watch() itself throws, with the
+  // revision to relist from, on the blocking face as on a prefix watch of a namespace view.
   try {
     Watch w = client.watch(p("k"), {.start_revision = old});
-    w.next(10s);
-    ADD_FAILURE() << "a watch from a compacted revision delivered events";
+    ADD_FAILURE() << "watch() returned for a compacted start revision";
   } catch (const CompactedError& e) {
     EXPECT_EQ(e.code(), Errc::compacted);
     EXPECT_EQ(e.compact_revision(), now);
+    EXPECT_NE(std::string(e.what()).find("start revision " + std::to_string(old) + " is compacted"),
+              std::string::npos)
+        << e.what();
   }
+  const Client view = client.with_namespace(p(""));
+  EXPECT_THROW(view.watch("", {.prefix = true, .start_revision = old}), CompactedError);
+  // The compacted revision itself is still there to watch from.
+  Watch from_now = client.watch(p("k"), {.start_revision = now});
+  const auto batch = from_now.next(10s);
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_EQ(batch->events.front().kv.value, "2");
 }
 
 TEST(WatchTest, ARevisionLargerThanAMessageArrivesWholeFromFragments) {
