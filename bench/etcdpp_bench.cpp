@@ -379,8 +379,8 @@ class AsyncLane {
     const std::string key = run_.workload.key(rng_);
     const auto value = run_.workload.value(scratch_);
     const auto start = Clock::now();
-    auto done = [this, start](std::error_code ec, auto&&) {
-      tally_.record(start, ec);
+    auto done = [this, start](std::exception_ptr error, auto&&) {
+      tally_.record(start, etcdpp::error_code_of(error));
       start_next();
     };
     switch (run_.flags.op) {
@@ -432,26 +432,26 @@ asio::awaitable<void> coroutine_lane(Run& run, Tally& tally, long lane) {
     const std::string key = run.workload.key(rng);
     const auto value = run.workload.value(scratch);
     const auto start = Clock::now();
-    std::error_code ec;
+    std::exception_ptr error;
     switch (run.flags.op) {
       case OpKind::put:
-        std::tie(ec, std::ignore) = co_await client.async_put(key, value, token);
+        std::tie(error, std::ignore) = co_await client.async_put(key, value, token);
         break;
       case OpKind::range:
-        std::tie(ec, std::ignore) = co_await client.async_get(key, token);
+        std::tie(error, std::ignore) = co_await client.async_get(key, token);
         break;
       case OpKind::range_serializable:
-        std::tie(ec, std::ignore) = co_await client.async_get(key, kSerializable, token);
+        std::tie(error, std::ignore) = co_await client.async_get(key, kSerializable, token);
         break;
       case OpKind::txn_put: {
         const etcdpp::Txn txn = etcdpp::Txn{}.then(etcdpp::Op::put(key, value));
-        std::tie(ec, std::ignore) = co_await client.async_txn(txn, token);
+        std::tie(error, std::ignore) = co_await client.async_txn(txn, token);
         break;
       }
       case OpKind::watch:
         break;
     }
-    tally.record(start, ec);
+    tally.record(start, etcdpp::error_code_of(error));
   }
 }
 

@@ -4,6 +4,7 @@
 // and the code says what to do. Absence is not an error. Each case below is checked.
 #include <asio/use_future.hpp>
 #include <etcdpp/etcdpp.hpp>
+#include <future>
 #include <iostream>
 #include <string>
 
@@ -70,13 +71,26 @@ int main() try {
   node.resume();
   expect(client.get("k")->value == "2", "the same read, made again, succeeds");
 
-  // The asynchronous faces hand over the same code; a future throws it as std::system_error.
+  // The asynchronous faces report the very same exception: a future (or a coroutine's
+  // co_await) throws it, a callback gets it as its first argument.
+  std::string blocking_words;
+  try {
+    client.put("", "no key");
+  } catch (const etcdpp::Error& e) {
+    blocking_words = e.what();
+  }
   try {
     client.async_put("", "no key", asio::use_future).get();
     expect(false, "an empty key was accepted (async)");
-  } catch (const std::system_error& e) {
-    expect(e.code() == Errc::empty_key, std::string("async: ") + e.what());
+  } catch (const etcdpp::Error& e) {
+    expect(e.code() == Errc::empty_key && e.what() == blocking_words,
+           std::string("async: ") + e.what());
   }
+  std::promise<std::error_code> code;
+  client.async_put("", "no key", [&code](std::exception_ptr error, etcdpp::PutResult) {
+    code.set_value(etcdpp::error_code_of(error));  // the code, for a handler that branches on it
+  });
+  expect(code.get_future().get() == Errc::empty_key, "callback: empty key refused");
 
   // Absence and "no" are values, not errors.
   expect(!client.get("missing"), "a missing key is std::nullopt");

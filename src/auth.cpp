@@ -148,6 +148,10 @@ std::pair<std::string, std::string> subject(const detail::AuthRequest& r) {
 
 void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResult> cb,
                         CancellerPtr canceller) const {
+  {
+    auto [call, name] = subject(r);
+    cb = detail::described(std::move(call), std::move(name), std::move(cb));
+  }
   // Every write answers a header only; `send` makes the call for one request type.
   auto send = [&]<class Request, class Response>(const transport::Method& method, auto fill) {
     core_->call_with<Request, Response>(
@@ -232,6 +236,7 @@ void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResul
 
 void Client::start_auth_status(detail::Callback<AuthStatusResult> cb,
                                CancellerPtr canceller) const {
+  cb = detail::described("auth_status", "", std::move(cb));
   // etcd 3.5's AuthStatus tells whether auth is on and the auth store's revision. etcd 3.4 has no
   // such call (UNIMPLEMENTED): Authenticate tells it instead, without the revision. With auth on,
   // 3.5 answers a caller without credentials "user name is empty", which says auth is on too.
@@ -258,6 +263,7 @@ void Client::start_auth_status(detail::Callback<AuthStatusResult> cb,
 
 void Client::start_user_get(const std::string& name, detail::Callback<UserGetResult> cb,
                             CancellerPtr canceller) const {
+  cb = detail::described("user_get", name, std::move(cb));
   core_->call_with<pb::AuthUserGetRequest, pb::AuthUserGetResponse>(
       kUserGet, [&](pb::AuthUserGetRequest& q) { q.set_name(name); }, timeout_,
       std::move(canceller), false,
@@ -269,6 +275,7 @@ void Client::start_user_get(const std::string& name, detail::Callback<UserGetRes
 }
 
 void Client::start_user_list(detail::Callback<UserListResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("user_list", "", std::move(cb));
   core_->call_with<pb::AuthUserListRequest, pb::AuthUserListResponse>(
       kUserList, [](pb::AuthUserListRequest&) {}, timeout_, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthUserListResponse&& r) {
@@ -280,6 +287,7 @@ void Client::start_user_list(detail::Callback<UserListResult> cb, CancellerPtr c
 
 void Client::start_role_get(const std::string& role, detail::Callback<RoleGetResult> cb,
                             CancellerPtr canceller) const {
+  cb = detail::described("role_get", role, std::move(cb));
   core_->call_with<pb::AuthRoleGetRequest, pb::AuthRoleGetResponse>(
       kRoleGet, [&](pb::AuthRoleGetRequest& q) { q.set_role(role); }, timeout_,
       std::move(canceller), false,
@@ -295,6 +303,7 @@ void Client::start_role_get(const std::string& role, detail::Callback<RoleGetRes
 }
 
 void Client::start_role_list(detail::Callback<RoleListResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("role_list", "", std::move(cb));
   core_->call_with<pb::AuthRoleListRequest, pb::AuthRoleListResponse>(
       kRoleList, [](pb::AuthRoleListRequest&) {}, timeout_, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthRoleListResponse&& r) {

@@ -204,6 +204,24 @@ std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
   return out;
 }
 
+/// What a transaction's message names: the first key it touches.
+std::string txn_subject(const Txn& txn) {
+  if (!txn.compares().empty()) return txn.compares().front().key;
+  for (const auto* ops : {&txn.success(), &txn.failure()}) {
+    for (const auto& op : *ops) {
+      std::string key;
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (!std::is_same_v<T, std::shared_ptr<const Txn>>) key = v.key;
+          },
+          op.variant());
+      if (!key.empty()) return key;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Client::Client(ClientOptions options)
@@ -319,6 +337,7 @@ std::string to_string(const std::vector<EndpointInfo>& endpoints) {
 
 void Client::start_get(const std::string& key, const GetOptions& options,
                        detail::Callback<GetResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("get", key, std::move(cb));
   core_->call_with<RangeRequest, RangeResponse>(
       kRange, [&](RangeRequest& request) { detail::to_proto(namespace_, key, options, &request); },
       timeout_, std::move(canceller), false,
@@ -338,6 +357,7 @@ void Client::start_get_one(const std::string& key, detail::Callback<std::optiona
 
 void Client::start_put(std::string key, std::string value, const PutOptions& options,
                        detail::Callback<PutResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("put", key, std::move(cb));
   core_->call_with<PutRequest, PutResponse>(
       kPut,
       [&](PutRequest& request) {
@@ -352,6 +372,7 @@ void Client::start_put(std::string key, std::string value, const PutOptions& opt
 
 void Client::start_delete(const std::string& key, const DeleteOptions& options,
                           detail::Callback<DeleteResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("delete_range", key, std::move(cb));
   auto request = std::make_unique<DeleteRangeRequest>();
   detail::to_proto(namespace_, key, options, request.get());
   core_->call<DeleteRangeResponse>(
@@ -363,6 +384,7 @@ void Client::start_delete(const std::string& key, const DeleteOptions& options,
 
 void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
                        CancellerPtr canceller) const {
+  cb = detail::described("txn", txn_subject(txn), std::move(cb));
   // A transaction that writes nothing is as safe to retry as a read.
   core_->call_with<TxnRequest, TxnResponse>(
       kTxn, [&](TxnRequest& request) { detail::to_proto(namespace_, txn, &request); }, timeout_,
@@ -374,6 +396,7 @@ void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
 
 void Client::start_compact(std::int64_t revision, const CompactOptions& options,
                            detail::Callback<CompactResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("compact", "rev " + std::to_string(revision), std::move(cb));
   auto request = std::make_unique<CompactionRequest>();
   request->set_revision(revision);
   request->set_physical(options.physical);
@@ -386,6 +409,7 @@ void Client::start_compact(std::int64_t revision, const CompactOptions& options,
 }
 
 void Client::start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("status", endpoints_text(endpoints()), std::move(cb));
   core_->call<StatusResponse>(kStatus, std::make_unique<StatusRequest>(), timeout_,
                               std::move(canceller), false,
                               [cb = std::move(cb)](CallStatus status, StatusResponse&& r) {
@@ -395,6 +419,7 @@ void Client::start_status(detail::Callback<StatusResult> cb, CancellerPtr cancel
 
 void Client::start_member_list(detail::Callback<std::vector<Member>> cb,
                                CancellerPtr canceller) const {
+  cb = detail::described("member_list", endpoints_text(endpoints()), std::move(cb));
   core_->call<MemberListResponse>(kMemberList, std::make_unique<MemberListRequest>(), timeout_,
                                   std::move(canceller), false,
                                   [cb = std::move(cb)](CallStatus status, MemberListResponse&& r) {
@@ -428,25 +453,7 @@ DeleteResult Client::delete_range(std::string_view key, const DeleteOptions& opt
 }
 
 TxnResult Client::txn(const Txn& txn) const {
-  // Name the first key the transaction touches, so the message points somewhere useful.
-  std::string key;
-  if (!txn.compares().empty()) {
-    key = txn.compares().front().key;
-  } else {
-    for (const auto* ops : {&txn.success(), &txn.failure()}) {
-      for (const auto& op : *ops) {
-        std::visit(
-            [&](const auto& v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (!std::is_same_v<T, std::shared_ptr<const Txn>>) {
-                if (key.empty()) key = v.key;
-              }
-            },
-            op.variant());
-      }
-    }
-  }
-  return run_blocking<TxnResult>("txn", key,
+  return run_blocking<TxnResult>("txn", txn_subject(txn),
                                  [&](auto cb) { start_txn(txn, std::move(cb), nullptr); });
 }
 

@@ -69,6 +69,7 @@ std::string urls_text(const std::vector<std::string>& urls) {
 
 void Client::start_member_add(const std::vector<std::string>& peer_urls, bool learner,
                               detail::Callback<MemberAddResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("member_add", "peer URLs " + urls_text(peer_urls), std::move(cb));
   auto request = std::make_unique<pb::MemberAddRequest>();
   for (const auto& u : peer_urls) request->add_peerurls(u);
   request->set_islearner(learner);
@@ -85,6 +86,7 @@ void Client::start_member_add(const std::vector<std::string>& peer_urls, bool le
 
 void Client::start_member_remove(std::uint64_t id, detail::Callback<MemberRemoveResult> cb,
                                  CancellerPtr canceller) const {
+  cb = detail::described("member_remove", member_text(id), std::move(cb));
   auto request = std::make_unique<pb::MemberRemoveRequest>();
   request->set_id(id);
   core_->call<pb::MemberRemoveResponse>(
@@ -98,6 +100,8 @@ void Client::start_member_remove(std::uint64_t id, detail::Callback<MemberRemove
 void Client::start_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
                                  detail::Callback<MemberUpdateResult> cb,
                                  CancellerPtr canceller) const {
+  cb = detail::described("member_update", member_text(id) + " to peer URLs " + urls_text(peer_urls),
+                         std::move(cb));
   auto request = std::make_unique<pb::MemberUpdateRequest>();
   request->set_id(id);
   for (const auto& u : peer_urls) request->add_peerurls(u);
@@ -112,6 +116,7 @@ void Client::start_member_update(std::uint64_t id, const std::vector<std::string
 
 void Client::start_member_promote(std::uint64_t id, detail::Callback<MemberPromoteResult> cb,
                                   CancellerPtr canceller) const {
+  cb = detail::described("member_promote", member_text(id), std::move(cb));
   auto request = std::make_unique<pb::MemberPromoteRequest>();
   request->set_id(id);
   core_->call<pb::MemberPromoteResponse>(

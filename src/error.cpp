@@ -138,6 +138,17 @@ bool is_transient(std::error_code ec) noexcept {
   }
 }
 
+std::error_code error_code_of(const std::exception_ptr& e) noexcept {
+  if (!e) return {};
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::system_error& error) {
+    return error.code();
+  } catch (...) {
+    return make_error_code(Errc::unknown);
+  }
+}
+
 void throw_error(std::error_code ec, const std::string& what) {
   if (ec == Errc::compacted) throw CompactedError(what, 0);
   throw Error(ec, what);
@@ -191,7 +202,24 @@ std::string describe(std::string_view call, std::string_view key, const CallStat
 }
 
 void throw_if_failed(std::string_view call, std::string_view key, const CallStatus& status) {
+  if (status.exception) std::rethrow_exception(status.exception);
   if (status.code) throw_error(status.code, describe(call, key, status));
+}
+
+std::exception_ptr make_exception(std::string_view call, std::string_view what,
+                                  const CallStatus& status) {
+  if (status.exception) return status.exception;
+  if (!status.code) return nullptr;
+  std::string text;
+  if (!call.empty()) {
+    text = describe(call, what, status);
+  } else if (!status.message.empty() && status.message != status.code.message()) {
+    text = status.message;
+  } else {
+    text = "etcdpp";  // std::system_error adds ": " and the code's message
+  }
+  if (status.code == Errc::compacted) return std::make_exception_ptr(CompactedError(text, 0));
+  return std::make_exception_ptr(Error(status.code, text));
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 
 #include "client_core.hpp"
 #include "detail/convert.hpp"
+#include "detail/creation.hpp"
 #include "detail/status.hpp"
 #include "etcdpp/client.hpp"
 
@@ -54,6 +55,9 @@ class KeepAliveState {
   mutable std::mutex mutex;
   std::condition_variable cv;
   bool first_answer = false;      // the first renewal has been answered
+  // Told (under the lock, so it must only post) of the first answer or the loss: an
+  // asynchronous keep_alive waiting for either.
+  std::function<void()> on_change;
   bool lost = false;
   LeaseLoss loss = LeaseLoss::expired;
   std::int64_t ttl = 0;
@@ -67,6 +71,7 @@ class KeepAliveState {
     lost = true;
     loss = why;
     cv.notify_all();
+    if (on_change) on_change();
     if (options.on_lost) {
       asio::post(executor, [cb = options.on_lost, lease = id, why] { cb(lease, why); });
     }
@@ -276,6 +281,7 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
         state->sent_at = {};
         state->first_answer = true;
         state->cv.notify_all();
+        if (state->on_change) state->on_change();
       }
       auto it = once_.find(r.id());
       if (it != once_.end()) {
@@ -365,6 +371,7 @@ R run_blocking_lease(std::string_view call, LeaseId id, Start&& start) {
 
 void Client::start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
                                CancellerPtr canceller) const {
+  cb = detail::described("lease_grant", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
   auto request = std::make_unique<detail::pb::LeaseGrantRequest>();
   request->set_ttl(ttl);
   request->set_id(static_cast<std::int64_t>(id));
@@ -381,6 +388,7 @@ void Client::start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<Le
 
 void Client::start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> cb,
                                 CancellerPtr canceller) const {
+  cb = detail::described("lease_revoke", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
   auto request = std::make_unique<detail::pb::LeaseRevokeRequest>();
   request->set_id(static_cast<std::int64_t>(id));
   core_->call<detail::pb::LeaseRevokeResponse>(
@@ -393,6 +401,7 @@ void Client::start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> 
 void Client::start_lease_time_to_live(LeaseId id, bool keys,
                                       detail::Callback<LeaseTimeToLiveResult> cb,
                                       CancellerPtr canceller) const {
+  cb = detail::described("lease_time_to_live", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
   auto request = std::make_unique<detail::pb::LeaseTimeToLiveRequest>();
   request->set_id(static_cast<std::int64_t>(id));
   request->set_keys(keys);
@@ -477,6 +486,55 @@ KeepAlive Client::keep_alive(LeaseId id, KeepAliveOptions options) const {
     throw_error(make_error_code(Errc::lease_not_found), what);
   }
   return handle;
+}
+
+void Client::start_keep_alive(LeaseId id, KeepAliveOptions options,
+                              detail::Callback<KeepAlive> done, CancellerPtr canceller) const {
+  done = detail::described("keep_alive", "lease " + std::to_string(static_cast<std::int64_t>(id)),
+                           std::move(done));
+  auto executor = options.executor ? options.executor : core_->executor();
+  auto state = std::make_shared<detail::KeepAliveState>(id, std::move(options), executor);
+  auto core = core_;
+  // Done once the first renewal is answered (the lease exists, its deadline is known), or the
+  // lease is found gone, or the deadline passes, or the caller cancels.
+  auto decide = [state, core](bool timed_out, bool cancelled)
+      -> std::optional<std::pair<detail::CallStatus, KeepAlive>> {
+    std::unique_lock lock(state->mutex);
+    std::optional<detail::CallStatus> failure;
+    if (state->lost) {
+      failure = detail::CallStatus{make_error_code(Errc::lease_not_found),
+                                   "etcdserver: requested lease not found"};
+    } else if (state->first_answer) {
+      // Kept.
+    } else if (cancelled) {
+      failure = detail::CallStatus{make_error_code(Errc::cancelled), "cancelled"};
+    } else if (timed_out) {
+      failure = detail::CallStatus{make_error_code(Errc::deadline_exceeded),
+                                   "no answer to the first renewal within the call timeout"};
+    } else {
+      return std::nullopt;
+    }
+    state->on_change = nullptr;
+    lock.unlock();
+    KeepAlive handle;
+    handle.client_ = core;
+    handle.state_ = state;
+    if (failure) {
+      handle.stop();
+      return std::pair{std::move(*failure), KeepAlive{}};
+    }
+    return std::pair{detail::CallStatus{}, std::move(handle)};
+  };
+  auto creation = std::make_shared<detail::Creation<KeepAlive>>(core_->executor(),
+                                                                std::move(decide), std::move(done));
+  {
+    std::lock_guard lock(state->mutex);
+    state->on_change = [weak = std::weak_ptr(creation)] {
+      if (auto c = weak.lock()) c->poke();
+    };
+  }
+  creation->start(timeout_, canceller);
+  core_->lease_keeper()->add(state);
 }
 
 // ---- KeepAlive -----------------------------------------------------------------------------

@@ -182,6 +182,7 @@ class SnapshotWriter final : public transport::StreamObserver {
 
 void Client::start_status_of(const std::string& endpoint, detail::Callback<StatusResult> cb,
                              CancellerPtr canceller) const {
+  cb = detail::described("status", endpoint, std::move(cb));
   CallStatus failure;
   const auto index = find_endpoint(endpoints(), endpoint, failure);
   if (!index) {
@@ -200,6 +201,7 @@ void Client::start_status_of(const std::string& endpoint, detail::Callback<Statu
 
 void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
                               CancellerPtr canceller) const {
+  cb = detail::described("status_all", endpoints_text(endpoints()), std::move(cb));
   // Every endpoint at once, each pinned to its own. The calls end by their deadline; a
   // cancellation is checked once they all have (one Canceller cancels one call).
   struct Gather {
@@ -245,6 +247,10 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
 
 void Client::start_alarm(int action, std::uint64_t member_id, AlarmType type,
                          detail::Callback<std::vector<Alarm>> cb, CancellerPtr canceller) const {
+  cb = detail::described(action == 2 ? "alarm_disarm" : "alarm_list",
+                         action == 2 ? "member " + detail::member_id_text(member_id)
+                                     : endpoints_text(endpoints()),
+                         std::move(cb));
   auto request = std::make_unique<pb::AlarmRequest>();
   request->set_action(static_cast<pb::AlarmRequest::AlarmAction>(action));
   request->set_memberid(member_id);
@@ -258,6 +264,7 @@ void Client::start_alarm(int action, std::uint64_t member_id, AlarmType type,
 
 void Client::start_defragment(const std::string& endpoint, detail::Callback<DefragmentResult> cb,
                               CancellerPtr canceller) const {
+  cb = detail::described("defragment", endpoint, std::move(cb));
   CallStatus failure;
   const auto index = find_endpoint(endpoints(), endpoint, failure);
   if (!index) {
@@ -273,6 +280,7 @@ void Client::start_defragment(const std::string& endpoint, detail::Callback<Defr
 
 void Client::start_hash(const std::string& endpoint, detail::Callback<HashResult> cb,
                         CancellerPtr canceller) const {
+  cb = detail::described("hash", endpoint, std::move(cb));
   CallStatus failure;
   const auto index = find_endpoint(endpoints(), endpoint, failure);
   if (!index) {
@@ -288,6 +296,7 @@ void Client::start_hash(const std::string& endpoint, detail::Callback<HashResult
 
 void Client::start_hash_kv(const std::string& endpoint, std::int64_t revision,
                            detail::Callback<HashKvResult> cb, CancellerPtr canceller) const {
+  cb = detail::described("hash_kv", endpoint, std::move(cb));
   CallStatus failure;
   const auto index = find_endpoint(endpoints(), endpoint, failure);
   if (!index) {
@@ -306,6 +315,7 @@ void Client::start_hash_kv(const std::string& endpoint, std::int64_t revision,
 
 void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeaderResult> cb,
                                CancellerPtr canceller) const {
+  cb = detail::described("move_leader", "member " + detail::member_id_text(target), std::move(cb));
   // etcd takes MoveLeader only from its leader: find which endpoint that is, then send it there.
   // The second call is made from the first one's callback, which holds no Client (see
   // ClientCore::call_via).
@@ -348,6 +358,7 @@ void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeader
 
 void Client::start_snapshot(const std::string& path, detail::Callback<SnapshotResult> cb,
                             CancellerPtr canceller) const {
+  cb = detail::described("snapshot", path, std::move(cb));
   if (path.empty()) {
     cb(CallStatus{make_error_code(Errc::invalid_argument), "the path is empty"}, {});
     return;

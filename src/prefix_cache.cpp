@@ -713,7 +713,8 @@ void PrefixCacheState::start_probe(std::function<void(std::error_code, std::int6
   probe.min_mod_revision = applied + 1;
   std::weak_ptr<PrefixCacheState> weak = weak_from_this();
   client_.async_get(prefix_, probe,
-                    [weak, size, done = std::move(done)](std::error_code ec, GetResult r) {
+                    [weak, size, done = std::move(done)](std::exception_ptr error, GetResult r) {
+                      const std::error_code ec = error_code_of(error);
                       auto self = weak.lock();
                       if (!self) return done(make_error_code(Errc::cancelled), 0, false);
                       if (ec) return done(ec, 0, false);

@@ -13,6 +13,7 @@
 
 #include "client_core.hpp"
 #include "detail/convert.hpp"
+#include "detail/creation.hpp"
 #include "detail/status.hpp"
 
 namespace etcdpp {
@@ -78,6 +79,7 @@ void WatchState::end_locked(std::error_code ec) {
   ended = true;
   final_error = ec;
   cv.notify_all();
+  if (on_change) on_change();
   deliver_locked();
 }
 
@@ -103,8 +105,21 @@ void WatchState::deliver_locked() {
     final_delivered = true;
     auto w = std::move(waiter);
     waiter = nullptr;
-    w(CallStatus{final_error, {}}, WatchBatch{});
+    w(CallStatus{final_error, {}, final_exception_locked()}, WatchBatch{});
   }
+}
+
+std::exception_ptr WatchState::final_exception_locked() const {
+  const std::string what = "watch \"" + name + "\"";
+  if (final_error == Errc::compacted) {
+    return std::make_exception_ptr(CompactedError(
+        what + ": revision " + std::to_string(next_revision) +
+            ", the first this watch has not received, is compacted (the store was compacted at "
+            "revision " + std::to_string(compacted_revision) +
+            "); read the range again and watch from the revision after that read",
+        compacted_revision));
+  }
+  return std::make_exception_ptr(Error(final_error, what));
 }
 
 void WatchState::after_pop_locked(std::unique_lock<std::mutex>& lock) {
@@ -494,6 +509,7 @@ void WatchHub::on_message(std::uint64_t generation, const pb::WatchResponse& r) 
     if (state->created_revision == 0) state->created_revision = r.header().revision();
     if (state->next_revision == 0) state->next_revision = r.header().revision() + 1;
     state->cv.notify_all();
+    if (state->on_change) state->on_change();
     return;
   }
   // Events, whole or in fragments.
@@ -599,15 +615,7 @@ std::optional<WatchBatch> Watch::next(std::chrono::milliseconds timeout) {
   }
   if (s.ended) {
     s.final_delivered = true;
-    if (s.final_error == Errc::compacted) {
-      throw CompactedError("watch \"" + s.name + "\": revision " +
-                               std::to_string(s.next_revision) +
-                               ", the first this watch has not received, is compacted (the store was compacted at "
-                               "revision " + std::to_string(s.compacted_revision) +
-                               "); read the range again and watch from the revision after that read",
-                           s.compacted_revision);
-    }
-    throw_error(s.final_error, "watch \"" + s.name + "\"");
+    std::rethrow_exception(s.final_exception_locked());
   }
   return std::nullopt;
 }
@@ -615,6 +623,7 @@ std::optional<WatchBatch> Watch::next(std::chrono::milliseconds timeout) {
 void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
                        detail::Callback<WatchBatch> callback,
                        std::shared_ptr<detail::Canceller> canceller) {
+  callback = detail::described("watch", state ? state->name : std::string(), std::move(callback));
   if (!state) {
     callback(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
     return;
@@ -665,6 +674,94 @@ std::string start_compacted(const std::string& what, const WatchOptions& options
 }
 
 }  // namespace
+
+void Client::start_watch(std::string key, WatchOptions options, Watch::Callback callback,
+                         detail::Callback<Watch> done, CancellerPtr canceller) const {
+  done = detail::described("watch", key, std::move(done));
+  auto executor = options.executor ? options.executor : core_->executor();
+  auto state = std::make_shared<detail::WatchState>(namespace_, key, options, std::move(callback),
+                                                    executor);
+  // As in watch(): a count-only read at the start revision tells a compacted one at once.
+  struct Probe {
+    std::mutex mutex;
+    bool pending = false;
+    bool compacted = false;
+  };
+  auto probe = std::make_shared<Probe>();
+  probe->pending = options.start_revision > 0;
+  auto core = core_;
+  auto decide = [state, probe, core, key, options](bool timed_out, bool cancelled)
+      -> std::optional<std::pair<detail::CallStatus, Watch>> {
+    std::unique_lock lock(state->mutex);
+    bool probe_pending = false, compacted = false;
+    {
+      std::lock_guard p(probe->mutex);
+      probe_pending = probe->pending;
+      compacted = probe->compacted;
+    }
+    const std::string what = "watch \"" + key + "\"";
+    std::optional<detail::CallStatus> failure;
+    if (state->ended && state->final_error == Errc::compacted) {
+      const auto at = state->compacted_revision;
+      failure = detail::CallStatus{make_error_code(Errc::compacted), {},
+                                   std::make_exception_ptr(CompactedError(
+                                       start_compacted(what, options, at), at))};
+    } else if (state->ended) {
+      failure = detail::CallStatus{state->final_error, {}};
+    } else if (cancelled) {
+      failure = detail::CallStatus{make_error_code(Errc::cancelled), "cancelled"};
+    } else if (state->created_revision != 0 && !probe_pending && !compacted) {
+      // Created, and its start revision is not compacted.
+    } else if (timed_out && compacted) {
+      failure = detail::CallStatus{make_error_code(Errc::compacted), {},
+                                   std::make_exception_ptr(CompactedError(
+                                       start_compacted(what, options, 0), 0))};
+    } else if (timed_out) {
+      failure = detail::CallStatus{make_error_code(Errc::deadline_exceeded),
+                                   "etcd did not create the watch within the call timeout"};
+    } else {
+      return std::nullopt;  // a compacted start: its end, with the revision, comes next
+    }
+    state->on_change = nullptr;
+    lock.unlock();
+    Watch watch(state);
+    watch.client_ = core;
+    if (failure) {
+      watch.cancel();
+      return std::pair{std::move(*failure), Watch{}};
+    }
+    return std::pair{detail::CallStatus{}, std::move(watch)};
+  };
+  auto creation = std::make_shared<detail::Creation<Watch>>(core_->executor(), std::move(decide),
+                                                            std::move(done));
+  {
+    std::lock_guard lock(state->mutex);
+    state->on_change = [weak = std::weak_ptr(creation)] {
+      if (auto c = weak.lock()) c->poke();
+    };
+  }
+  creation->start(timeout_, canceller);
+  if (options.start_revision > 0) {
+    GetOptions at;
+    at.range_end = options.range_end;
+    at.prefix = options.prefix;
+    at.from_key = options.from_key;
+    at.revision = options.start_revision;
+    at.serializable = true;
+    at.count_only = true;
+    start_get(key, at,
+              [probe, weak = std::weak_ptr(creation)](detail::CallStatus status, GetResult) {
+                {
+                  std::lock_guard p(probe->mutex);
+                  probe->pending = false;
+                  probe->compacted = status.code == Errc::compacted;
+                }
+                if (auto c = weak.lock()) c->poke();
+              },
+              nullptr);
+  }
+  core_->watch_hub()->add(state);
+}
 
 Watch Client::watch(std::string_view key, const WatchOptions& options,
                     Watch::Callback callback) const {

@@ -60,6 +60,9 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   // Push face: one drain runs at a time; callback_thread is the thread inside the callback.
   bool dispatching = false;
   std::thread::id callback_thread;
+  // Told (under the lock, so it must only post) when the watch is created or ends: an
+  // asynchronous creation waiting for either.
+  std::function<void()> on_change;
   // Pull face: the one async_next waiting for a batch.
   Callback<WatchBatch> waiter;
   std::shared_ptr<Canceller> waiter_canceller;
@@ -67,6 +70,9 @@ class WatchState : public std::enable_shared_from_this<WatchState> {
   /// Adds a batch (or the end) and makes sure it gets delivered. Lock held by the caller.
   void push_locked(WatchBatch batch);
   void end_locked(std::error_code ec);
+  /// The exception the end reports on both pull faces (CompactedError with the revision for a
+  /// compaction). Lock held by the caller.
+  std::exception_ptr final_exception_locked() const;
   /// Called after a batch left the queue; resumes a paused watch once half the room is free.
   void after_pop_locked(std::unique_lock<std::mutex>& lock);
   /// Starts delivery on the executor, or hands a batch to a waiting async_next.

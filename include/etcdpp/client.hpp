@@ -168,14 +168,16 @@ struct ClientOptions {
 /// take the same arguments in the same order; the asynchronous one adds the token.
 ///
 /// **Errors** Blocking calls throw Error (CompactedError for a compacted revision) whose message
-/// names the call and the key. Asynchronous calls pass the same std::error_code to their handler.
+/// names the call and the key. Asynchronous calls complete with that same exception, as a
+/// std::exception_ptr: `co_await` and `future::get()` throw it, a callback gets it first (and
+/// error_code_of(e) is its code).
 ///
 /// **Threads** The library starts a fixed number of threads whatever the number of calls: gRPC's
 /// own; one per Client (shared by its copies) that reads its connections and completes its
 /// calls; and, unless ClientOptions::executor is set, one more per Client to run asynchronous
 /// completions. No thread per call.
 ///
-/// **Async handlers** The handler signature is `void(std::error_code, Result)`. It runs on its
+/// **Async handlers** The handler signature is `void(std::exception_ptr, Result)`. It runs on its
 /// associated executor, or on the client's executor (ClientOptions::executor or the client's
 /// own thread), never on a gRPC thread. The arguments are copied before the call returns, so
 /// they may be temporaries. A connected cancellation slot cancels the call
@@ -377,8 +379,36 @@ class Client {
   /// Throws Error with Errc::lease_not_found when the lease does not exist.
   KeepAlive keep_alive(LeaseId id, KeepAliveOptions options = {}) const;
 
+  /// @copydoc watch
+  /// Handler signature: `void(std::exception_ptr, Watch)`: the running watch, once etcd has
+  /// created it, or the exception watch() would throw (CompactedError for a compacted start
+  /// revision). No thread waits meanwhile. The third argument is always the watch's own
+  /// callback (pass `{}` to pull batches); the token comes last.
+  template <class Token>
+  auto async_watch(std::string_view key, const WatchOptions& options,
+                   const Watch::Callback& callback, Token&& token) const {
+    return detail::initiate<Watch>(
+        executor(), std::forward<Token>(token),
+        [self = *this, key = std::string(key), options, callback](auto done,
+                                                                  auto canceller) mutable {
+          self.start_watch(std::move(key), std::move(options), std::move(callback),
+                           std::move(done), std::move(canceller));
+        });
+  }
+  /// @copydoc keep_alive
+  /// Handler signature: `void(std::exception_ptr, KeepAlive)`: the keep-alive once the first
+  /// renewal is answered, or the exception keep_alive() would throw. No thread waits meanwhile.
+  template <class Token>
+  auto async_keep_alive(LeaseId id, const KeepAliveOptions& options, Token&& token) const {
+    return detail::initiate<KeepAlive>(
+        executor(), std::forward<Token>(token),
+        [self = *this, id, options](auto done, auto canceller) mutable {
+          self.start_keep_alive(id, std::move(options), std::move(done), std::move(canceller));
+        });
+  }
+
   /// @copydoc lease_grant
-  /// Handler signature: `void(std::error_code, LeaseGrantResult)`.
+  /// Handler signature: `void(std::exception_ptr, LeaseGrantResult)`.
   template <class Token>
   auto async_lease_grant(std::int64_t ttl, LeaseId id, Token&& token) const {
     return detail::initiate<LeaseGrantResult>(
@@ -386,8 +416,12 @@ class Client {
           self.start_lease_grant(ttl, id, std::move(cb), std::move(canceller));
         });
   }
+  template <class Token>
+  auto async_lease_grant(std::int64_t ttl, Token&& token) const {
+    return async_lease_grant(ttl, LeaseId{}, std::forward<Token>(token));
+  }
   /// @copydoc lease_revoke
-  /// Handler signature: `void(std::error_code, LeaseRevokeResult)`.
+  /// Handler signature: `void(std::exception_ptr, LeaseRevokeResult)`.
   template <class Token>
   auto async_lease_revoke(LeaseId id, Token&& token) const {
     return detail::initiate<LeaseRevokeResult>(
@@ -396,7 +430,7 @@ class Client {
         });
   }
   /// @copydoc lease_time_to_live
-  /// Handler signature: `void(std::error_code, LeaseTimeToLiveResult)`.
+  /// Handler signature: `void(std::exception_ptr, LeaseTimeToLiveResult)`.
   template <class Token>
   auto async_lease_time_to_live(LeaseId id, bool keys, Token&& token) const {
     return detail::initiate<LeaseTimeToLiveResult>(
@@ -404,9 +438,13 @@ class Client {
           self.start_lease_time_to_live(id, keys, std::move(cb), std::move(canceller));
         });
   }
+  template <class Token>
+  auto async_lease_time_to_live(LeaseId id, Token&& token) const {
+    return async_lease_time_to_live(id, false, std::forward<Token>(token));
+  }
 
   /// @copydoc get(std::string_view) const
-  /// Handler signature: `void(std::error_code, std::optional<KeyValue>)`.
+  /// Handler signature: `void(std::exception_ptr, std::optional<KeyValue>)`.
   template <class Token>
   auto async_get(std::string_view key, Token&& token) const {
     return detail::initiate<std::optional<KeyValue>>(
@@ -416,7 +454,7 @@ class Client {
         });
   }
   /// @copydoc get(std::string_view, const GetOptions&) const
-  /// Handler signature: `void(std::error_code, GetResult)`.
+  /// Handler signature: `void(std::exception_ptr, GetResult)`.
   template <class Token>
   auto async_get(std::string_view key, const GetOptions& options, Token&& token) const {
     return detail::initiate<GetResult>(
@@ -426,7 +464,7 @@ class Client {
         });
   }
   /// @copydoc put
-  /// Handler signature: `void(std::error_code, PutResult)`.
+  /// Handler signature: `void(std::exception_ptr, PutResult)`.
   template <class Token>
   auto async_put(std::string_view key, std::string_view value, const PutOptions& options,
                  Token&& token) const {
@@ -443,7 +481,7 @@ class Client {
     return async_put(key, value, PutOptions{}, std::forward<Token>(token));
   }
   /// @copydoc delete_range
-  /// Handler signature: `void(std::error_code, DeleteResult)`.
+  /// Handler signature: `void(std::exception_ptr, DeleteResult)`.
   template <class Token>
   auto async_delete_range(std::string_view key, const DeleteOptions& options, Token&& token) const {
     return detail::initiate<DeleteResult>(
@@ -457,7 +495,7 @@ class Client {
     return async_delete_range(key, DeleteOptions{}, std::forward<Token>(token));
   }
   /// @copydoc txn
-  /// Handler signature: `void(std::error_code, TxnResult)`.
+  /// Handler signature: `void(std::exception_ptr, TxnResult)`.
   template <class Token>
   auto async_txn(const Txn& txn, Token&& token) const {
     return detail::initiate<TxnResult>(
@@ -467,7 +505,7 @@ class Client {
         });
   }
   /// @copydoc compact
-  /// Handler signature: `void(std::error_code, CompactResult)`.
+  /// Handler signature: `void(std::exception_ptr, CompactResult)`.
   template <class Token>
   auto async_compact(std::int64_t revision, const CompactOptions& options, Token&& token) const {
     return detail::initiate<CompactResult>(
@@ -477,7 +515,7 @@ class Client {
         });
   }
   /// @copydoc status
-  /// Handler signature: `void(std::error_code, StatusResult)`.
+  /// Handler signature: `void(std::exception_ptr, StatusResult)`.
   template <class Token>
   auto async_status(Token&& token) const {
     return detail::initiate<StatusResult>(
@@ -486,7 +524,7 @@ class Client {
         });
   }
   /// @copydoc member_list
-  /// Handler signature: `void(std::error_code, std::vector<Member>)`.
+  /// Handler signature: `void(std::exception_ptr, std::vector<Member>)`.
   template <class Token>
   auto async_member_list(Token&& token) const {
     return detail::initiate<std::vector<Member>>(
@@ -495,7 +533,7 @@ class Client {
         });
   }
   /// @copydoc member_add
-  /// Handler signature: `void(std::error_code, MemberAddResult)`.
+  /// Handler signature: `void(std::exception_ptr, MemberAddResult)`.
   template <class Token>
   auto async_member_add(const std::vector<std::string>& peer_urls, bool learner,
                         Token&& token) const {
@@ -506,7 +544,7 @@ class Client {
         });
   }
   /// @copydoc member_remove
-  /// Handler signature: `void(std::error_code, MemberRemoveResult)`.
+  /// Handler signature: `void(std::exception_ptr, MemberRemoveResult)`.
   template <class Token>
   auto async_member_remove(std::uint64_t id, Token&& token) const {
     return detail::initiate<MemberRemoveResult>(
@@ -515,7 +553,7 @@ class Client {
         });
   }
   /// @copydoc member_update
-  /// Handler signature: `void(std::error_code, MemberUpdateResult)`.
+  /// Handler signature: `void(std::exception_ptr, MemberUpdateResult)`.
   template <class Token>
   auto async_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
                            Token&& token) const {
@@ -526,7 +564,7 @@ class Client {
         });
   }
   /// @copydoc member_promote
-  /// Handler signature: `void(std::error_code, MemberPromoteResult)`.
+  /// Handler signature: `void(std::exception_ptr, MemberPromoteResult)`.
   template <class Token>
   auto async_member_promote(std::uint64_t id, Token&& token) const {
     return detail::initiate<MemberPromoteResult>(
@@ -536,7 +574,7 @@ class Client {
   }
 
   /// @copydoc status(std::string_view) const
-  /// Handler signature: `void(std::error_code, StatusResult)`.
+  /// Handler signature: `void(std::exception_ptr, StatusResult)`.
   template <class Token>
   auto async_status(std::string_view endpoint, Token&& token) const {
     return detail::initiate<StatusResult>(
@@ -546,7 +584,7 @@ class Client {
         });
   }
   /// @copydoc status_all
-  /// Handler signature: `void(std::error_code, std::vector<EndpointStatus>)`; the error_code
+  /// Handler signature: `void(std::exception_ptr, std::vector<EndpointStatus>)`; the exception
   /// is only set for a cancelled call.
   template <class Token>
   auto async_status_all(Token&& token) const {
@@ -556,7 +594,7 @@ class Client {
         });
   }
   /// @copydoc alarm_list
-  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  /// Handler signature: `void(std::exception_ptr, std::vector<Alarm>)`.
   template <class Token>
   auto async_alarm_list(Token&& token) const {
     return detail::initiate<std::vector<Alarm>>(
@@ -565,7 +603,7 @@ class Client {
         });
   }
   /// @copydoc alarm_disarm
-  /// Handler signature: `void(std::error_code, std::vector<Alarm>)`.
+  /// Handler signature: `void(std::exception_ptr, std::vector<Alarm>)`.
   template <class Token>
   auto async_alarm_disarm(std::uint64_t member_id, AlarmType type, Token&& token) const {
     return detail::initiate<std::vector<Alarm>>(
@@ -575,7 +613,7 @@ class Client {
         });
   }
   /// @copydoc defragment
-  /// Handler signature: `void(std::error_code, DefragmentResult)`.
+  /// Handler signature: `void(std::exception_ptr, DefragmentResult)`.
   template <class Token>
   auto async_defragment(std::string_view endpoint, Token&& token) const {
     return detail::initiate<DefragmentResult>(
@@ -585,7 +623,7 @@ class Client {
         });
   }
   /// @copydoc hash
-  /// Handler signature: `void(std::error_code, HashResult)`.
+  /// Handler signature: `void(std::exception_ptr, HashResult)`.
   template <class Token>
   auto async_hash(std::string_view endpoint, Token&& token) const {
     return detail::initiate<HashResult>(
@@ -595,7 +633,7 @@ class Client {
         });
   }
   /// @copydoc hash_kv
-  /// Handler signature: `void(std::error_code, HashKvResult)`.
+  /// Handler signature: `void(std::exception_ptr, HashKvResult)`.
   template <class Token>
   auto async_hash_kv(std::string_view endpoint, std::int64_t revision, Token&& token) const {
     return detail::initiate<HashKvResult>(
@@ -606,7 +644,7 @@ class Client {
         });
   }
   /// @copydoc move_leader
-  /// Handler signature: `void(std::error_code, MoveLeaderResult)`.
+  /// Handler signature: `void(std::exception_ptr, MoveLeaderResult)`.
   template <class Token>
   auto async_move_leader(std::uint64_t target_member_id, Token&& token) const {
     return detail::initiate<MoveLeaderResult>(
@@ -616,7 +654,7 @@ class Client {
         });
   }
   /// @copydoc snapshot
-  /// Handler signature: `void(std::error_code, SnapshotResult)`.
+  /// Handler signature: `void(std::exception_ptr, SnapshotResult)`.
   template <class Token>
   auto async_snapshot(std::string_view path, Token&& token) const {
     return detail::initiate<SnapshotResult>(
@@ -627,21 +665,21 @@ class Client {
   }
 
   /// @copydoc auth_enable
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_auth_enable(Token&& token) const {
     return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_enable),
                       std::forward<Token>(token));
   }
   /// @copydoc auth_disable
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_auth_disable(Token&& token) const {
     return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::auth_disable),
                       std::forward<Token>(token));
   }
   /// @copydoc auth_status
-  /// Handler signature: `void(std::error_code, AuthStatusResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthStatusResult)`.
   template <class Token>
   auto async_auth_status(Token&& token) const {
     return detail::initiate<AuthStatusResult>(
@@ -650,7 +688,7 @@ class Client {
         });
   }
   /// @copydoc user_add
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_user_add(std::string_view name, std::string_view password, bool no_password,
                       Token&& token) const {
@@ -663,14 +701,14 @@ class Client {
     return async_user_add(name, password, false, std::forward<Token>(token));
   }
   /// @copydoc user_delete
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_user_delete(std::string_view name, Token&& token) const {
     return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::user_delete, name),
                       std::forward<Token>(token));
   }
   /// @copydoc user_get
-  /// Handler signature: `void(std::error_code, UserGetResult)`.
+  /// Handler signature: `void(std::exception_ptr, UserGetResult)`.
   template <class Token>
   auto async_user_get(std::string_view name, Token&& token) const {
     return detail::initiate<UserGetResult>(
@@ -680,7 +718,7 @@ class Client {
         });
   }
   /// @copydoc user_list
-  /// Handler signature: `void(std::error_code, UserListResult)`.
+  /// Handler signature: `void(std::exception_ptr, UserListResult)`.
   template <class Token>
   auto async_user_list(Token&& token) const {
     return detail::initiate<UserListResult>(
@@ -689,7 +727,7 @@ class Client {
         });
   }
   /// @copydoc user_change_password
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_user_change_password(std::string_view name, std::string_view password,
                                   Token&& token) const {
@@ -698,7 +736,7 @@ class Client {
         std::forward<Token>(token));
   }
   /// @copydoc user_grant_role
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_user_grant_role(std::string_view user, std::string_view role, Token&& token) const {
     return async_auth(
@@ -706,7 +744,7 @@ class Client {
         std::forward<Token>(token));
   }
   /// @copydoc user_revoke_role
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_user_revoke_role(std::string_view user, std::string_view role, Token&& token) const {
     return async_auth(
@@ -714,21 +752,21 @@ class Client {
         std::forward<Token>(token));
   }
   /// @copydoc role_add
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_role_add(std::string_view role, Token&& token) const {
     return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_add, role),
                       std::forward<Token>(token));
   }
   /// @copydoc role_delete
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_role_delete(std::string_view role, Token&& token) const {
     return async_auth(detail::AuthRequest(detail::AuthRequest::Kind::role_delete, role),
                       std::forward<Token>(token));
   }
   /// @copydoc role_get
-  /// Handler signature: `void(std::error_code, RoleGetResult)`.
+  /// Handler signature: `void(std::exception_ptr, RoleGetResult)`.
   template <class Token>
   auto async_role_get(std::string_view role, Token&& token) const {
     return detail::initiate<RoleGetResult>(
@@ -738,7 +776,7 @@ class Client {
         });
   }
   /// @copydoc role_list
-  /// Handler signature: `void(std::error_code, RoleListResult)`.
+  /// Handler signature: `void(std::exception_ptr, RoleListResult)`.
   template <class Token>
   auto async_role_list(Token&& token) const {
     return detail::initiate<RoleListResult>(
@@ -747,7 +785,7 @@ class Client {
         });
   }
   /// @copydoc role_grant_permission
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_role_grant_permission(std::string_view role, const Permission& permission,
                                    Token&& token) const {
@@ -756,7 +794,7 @@ class Client {
                       std::forward<Token>(token));
   }
   /// @copydoc role_revoke_permission
-  /// Handler signature: `void(std::error_code, AuthResult)`.
+  /// Handler signature: `void(std::exception_ptr, AuthResult)`.
   template <class Token>
   auto async_role_revoke_permission(std::string_view role, std::string_view key,
                                     std::string_view range_end, Token&& token) const {
@@ -777,6 +815,10 @@ class Client {
 
   void start_get_one(const std::string& key, detail::Callback<std::optional<KeyValue>> cb,
                      CancellerPtr canceller) const;
+  void start_watch(std::string key, WatchOptions options, Watch::Callback callback,
+                   detail::Callback<Watch> done, CancellerPtr canceller) const;
+  void start_keep_alive(LeaseId id, KeepAliveOptions options, detail::Callback<KeepAlive> done,
+                        CancellerPtr canceller) const;
   void start_get(const std::string& key, const GetOptions& options,
                  detail::Callback<GetResult> cb, CancellerPtr canceller) const;
   void start_put(std::string key, std::string value, const PutOptions& options,

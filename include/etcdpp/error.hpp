@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Errors of etcdpp: one std::error_code category for gRPC's status codes and etcd's own errors,
-// and the exception the blocking calls throw. Asynchronous calls hand the same error_code to their
-// completion handler.
+// and the exception every call reports: the blocking calls throw it, and the asynchronous ones
+// complete with it (a std::exception_ptr first in the handler's signature; a coroutine or a
+// future throws it).
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -112,7 +114,14 @@ inline std::error_code make_error_code(Errc e) noexcept {
 /// was unavailable, or a deadline passed), as opposed to a request the server rejected.
 bool is_transient(std::error_code ec) noexcept;
 
-/// What blocking calls throw. `code()` is in etcdpp's category; `what()` names the call and the
+/// The code of the exception an asynchronous call completed with: its code for a
+/// std::system_error (Error and CompactedError are ones), Errc::unknown for another exception,
+/// the empty code for a null pointer (success). For handlers that branch on the code:
+/// `if (error_code_of(e) == Errc::key_not_found) ...`.
+std::error_code error_code_of(const std::exception_ptr& e) noexcept;
+
+/// What every call reports when it fails: blocking calls throw it, asynchronous ones complete
+/// with it. `code()` is in etcdpp's category; `what()` names the call and the
 /// key (for example `get "app/x": etcdserver: mvcc: required revision has been compacted`).
 ///
 /// The tree is flat on purpose: a subclass exists only where the caller recovers differently and

@@ -155,7 +155,7 @@ class PrefixCache {
 
   /// @copydoc wait_for
   /// Asynchronous, without a timeout: cancel it through the handler's cancellation slot.
-  /// **Handler signature** `void(std::error_code, std::int64_t revision)`; Errc::cancelled
+  /// **Handler signature** `void(std::exception_ptr, std::int64_t revision)`; Errc::cancelled
   /// when cancelled or when the cache is destroyed first. **Executor** the handler's, else
   /// the client's. **Object lifetimes** the cache may be destroyed before completion.
   template <class Token>
@@ -168,7 +168,7 @@ class PrefixCache {
   }
   /// @copydoc sync
   /// Asynchronous, without a timeout: cancel it through the handler's cancellation slot.
-  /// **Handler signature** `void(std::error_code, std::int64_t revision)`. **Executor** the
+  /// **Handler signature** `void(std::exception_ptr, std::int64_t revision)`. **Executor** the
   /// handler's, else the client's. **Object lifetimes** as async_wait_for.
   template <class Token>
   auto async_sync(Token&& token) const {

@@ -111,7 +111,7 @@ class Watch {
   /// and returns std::nullopt after `timeout` or when the watch was cancelled.
   std::optional<WatchBatch> next(std::chrono::milliseconds timeout);
 
-  /// Pull face, asynchronous. Handler signature: `void(std::error_code, WatchBatch)`; completes on
+  /// Pull face, asynchronous. Handler signature: `void(std::exception_ptr, WatchBatch)`; completes on
   /// the handler's executor (else the watch's). Only one async_next at a time.
   template <class Token>
   auto async_next(Token&& token) {

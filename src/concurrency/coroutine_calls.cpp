@@ -22,31 +22,25 @@ void throw_on(std::error_code ec, std::string_view call, std::string_view key) {
 
 asio::awaitable<GetResult> co_get(const Client& client, std::string key,
                                   const GetOptions& options) {
-  auto [ec, result] = co_await client.async_get(key, options, as_tuple_awaitable);
-  throw_on(ec, "get", key);
-  co_return std::move(result);
+  co_return co_await client.async_get(key, options, asio::use_awaitable);
 }
 
-asio::awaitable<TxnResult> co_txn(const Client& client, Txn txn, std::string_view what) {
-  auto [ec, result] = co_await client.async_txn(txn, as_tuple_awaitable);
-  throw_on(ec, "txn", what);
-  co_return std::move(result);
+asio::awaitable<TxnResult> co_txn(const Client& client, Txn txn) {
+  co_return co_await client.async_txn(txn, asio::use_awaitable);
 }
 
 asio::awaitable<PutResult> co_put(const Client& client, std::string key, std::string value) {
-  auto [ec, result] = co_await client.async_put(key, value, as_tuple_awaitable);
-  throw_on(ec, "put", key);
-  co_return std::move(result);
+  co_return co_await client.async_put(key, value, asio::use_awaitable);
 }
 
 asio::awaitable<DeleteResult> co_delete(const Client& client, std::string key) {
-  auto [ec, result] = co_await client.async_delete_range(key, as_tuple_awaitable);
-  throw_on(ec, "delete", key);
-  co_return std::move(result);
+  co_return co_await client.async_delete_range(key, asio::use_awaitable);
 }
 
-Watch open_watch(const Client& client, std::string_view key, const WatchOptions& options) {
-  return client.watch(key, options);
+asio::awaitable<Watch> open_watch(const Client& client, const std::string& key,
+                                  const WatchOptions& options) {
+  const Watch::Callback pulled;  // no callback: batches are pulled with async_next
+  co_return co_await client.async_watch(key, options, pulled, asio::use_awaitable);
 }
 
 LeaseGrantResult grant(const Client& client, std::chrono::seconds ttl) {
@@ -58,26 +52,21 @@ asio::awaitable<std::optional<Event>> wait_event(const Client& client, std::stri
                                                  std::function<bool(const Event&)> match,
                                                  Deadline deadline) {
   using namespace asio::experimental::awaitable_operators;
-  Watch watch = open_watch(client, key, options);
+  Watch watch = co_await open_watch(client, key, options);
   asio::steady_timer timer(co_await asio::this_coro::executor);
   if (deadline) timer.expires_at(*deadline);
   for (;;) {
-    std::error_code ec;
+    std::exception_ptr error;  // the watch's end: Error, or CompactedError with the revision
     WatchBatch batch;
     if (deadline) {
       auto either = co_await (watch.async_next(as_tuple_awaitable) ||
                               timer.async_wait(as_tuple_awaitable));
       if (either.index() == 1) co_return std::nullopt;
-      std::tie(ec, batch) = std::move(std::get<0>(either));
+      std::tie(error, batch) = std::move(std::get<0>(either));
     } else {
-      std::tie(ec, batch) = co_await watch.async_next(as_tuple_awaitable);
+      std::tie(error, batch) = co_await watch.async_next(as_tuple_awaitable);
     }
-    if (ec) {
-      if (ec == Errc::compacted) {
-        throw CompactedError("watch \"" + key + "\": " + ec.message(), watch.compacted_revision());
-      }
-      throw_on(ec, "watch", key);
-    }
+    if (error) std::rethrow_exception(error);
     for (const Event& event : batch.events) {
       if (match(event)) co_return event;
     }
@@ -89,7 +78,7 @@ asio::awaitable<std::optional<std::int64_t>> put_new(const Client& client, std::
   auto txn = Txn{}
                  .if_(Compare::version(key) == 0)
                  .then(Op::put(key, value, {.lease = lease}));
-  const TxnResult result = co_await co_txn(client, std::move(txn), key);
+  const TxnResult result = co_await co_txn(client, std::move(txn));
   if (!result.succeeded) co_return std::nullopt;
   co_return result.header.revision;
 }

@@ -65,19 +65,20 @@ inline WatchOptions watch_from(std::int64_t start_revision, Only only, bool pref
 /// Throws Error with `ec`, naming `call` and `key`, when `ec` is set.
 void throw_on(std::error_code ec, std::string_view call, std::string_view key);
 
-/// The Client's calls, awaited: they throw Error naming the call and the key. Callers name
+/// The Client's calls, awaited: they throw the Client's Error, naming the call and the key (a
+/// transaction's first key). Callers name
 /// their options before the co_await: GCC 12 mis-copies an aggregate temporary holding a
 /// std::string inside a co_await expression (README, "Known compiler issue").
 asio::awaitable<GetResult> co_get(const Client& client, std::string key,
                                   const GetOptions& options);
-asio::awaitable<TxnResult> co_txn(const Client& client, Txn txn, std::string_view what);
+asio::awaitable<TxnResult> co_txn(const Client& client, Txn txn);
 asio::awaitable<PutResult> co_put(const Client& client, std::string key, std::string value);
 /// Deletes one key.
 asio::awaitable<DeleteResult> co_delete(const Client& client, std::string key);
 
-/// The one place recipes open a watch. TODO(#13): Client::watch blocks until etcd has created
-/// the watch (one round trip); switch to Client::async_watch once the Client has it.
-Watch open_watch(const Client& client, std::string_view key, const WatchOptions& options);
+/// Opens a pulled watch without blocking the coroutine's thread: done once etcd has created it.
+asio::awaitable<Watch> open_watch(const Client& client, const std::string& key,
+                                  const WatchOptions& options);
 
 /// The one place recipes grant a lease (v2 set with a TTL). TODO(#13): take std::chrono::seconds
 /// once the Client does.

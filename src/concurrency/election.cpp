@@ -4,7 +4,7 @@
 // whole prefix from one revision on, so that it misses no leader and can report a vacancy.
 #include "etcdpp/concurrency/election.hpp"
 
-#include <asio/redirect_error.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <condition_variable>
@@ -81,10 +81,10 @@ class ObserverState : public std::enable_shared_from_this<ObserverState> {
         continue;  // compacted since the read: read again
       }
       for (;;) {
-        std::error_code ec;
-        WatchBatch batch =
-            co_await watch.async_next(asio::redirect_error(use_awaitable, ec));
+        auto [error, batch] =
+            co_await watch.async_next(asio::experimental::as_tuple(use_awaitable));
         co_await throw_if_cancelled();
+        const std::error_code ec = error_code_of(error);
         if (ec == Errc::compacted) break;  // read again from a revision that still exists
         if (ec) throw Error(ec, "observe \"" + prefix + "\"");
         apply(batch);

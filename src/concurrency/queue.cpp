@@ -26,7 +26,7 @@ asio::awaitable<std::optional<std::string>> take(const Client& client, const Que
       auto claim = Txn{}
                        .if_(Compare::mod_revision(kv.key) == kv.mod_revision)
                        .then(Op::delete_range(kv.key));
-      const TxnResult claimed = co_await etcdpp::detail::co_txn(client, std::move(claim), kv.key);
+      const TxnResult claimed = co_await etcdpp::detail::co_txn(client, std::move(claim));
       if (claimed.succeeded) co_return kv.value;
       continue;  // another consumer took it
     }

@@ -4,6 +4,7 @@
 // for key and compare for compare, so that both contend correctly on one name).
 #include "concurrency/recipe.hpp"
 
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -22,21 +23,22 @@ asio::awaitable<LeaseGrantResult> grant_lease(const Client& client, std::chrono:
 asio::awaitable<KeepAlive> keep_lease_alive(const Client& client, LeaseId lease,
                                             asio::any_io_executor executor,
                                             std::function<void(LeaseLoss)>&& on_lost) {
-  // TODO(#12): the Client has no asynchronous keep_alive yet; this waits for the first renewal
-  // (one round trip, within the call timeout) on the calling thread.
-  co_return client.keep_alive(
-      lease, {.on_lost = [on_lost = std::move(on_lost)](LeaseId, LeaseLoss why) { on_lost(why); },
-              .executor = std::move(executor)});
+  // Named before the co_await (GCC 12: no aggregate temporary or capturing lambda inside one).
+  KeepAliveOptions options;
+  options.on_lost = [on_lost = std::move(on_lost)](LeaseId, LeaseLoss why) { on_lost(why); };
+  options.executor = std::move(executor);
+  co_return co_await client.async_keep_alive(lease, options, use_awaitable);
 }
 
 asio::awaitable<Watch> open_watch(const Client& client, std::string_view key, bool prefix,
                                   std::int64_t start_revision, asio::any_io_executor executor,
                                   Watch::Callback&& callback) {
-  // TODO(#12): the Client has no asynchronous watch creation yet; this waits for etcd to create
-  // the watch (one round trip on the client's shared stream) on the calling thread.
-  co_return client.watch(
-      key, {.range_end = {}, .prefix = prefix, .start_revision = start_revision, .executor = std::move(executor)},
-      std::move(callback));
+  WatchOptions options;  // named before the co_await, as above
+  options.prefix = prefix;
+  options.start_revision = start_revision;
+  options.executor = std::move(executor);
+  const Watch::Callback on_batch = std::move(callback);
+  co_return co_await client.async_watch(key, options, on_batch, use_awaitable);
 }
 
 // ---- Session ------------------------------------------------------------------------------
@@ -155,13 +157,16 @@ CallStatus status_of(const std::exception_ptr& e) {
   } catch (const std::system_error& error) {
     if (error.code() == std::errc::operation_canceled ||
         error.code() == asio::error::operation_aborted) {
-      return {make_error_code(Errc::cancelled), "cancelled"};
+      return {make_error_code(Errc::cancelled), "cancelled", nullptr};
     }
-    return {error.code(), error.what()};
+    // etcdpp's own exceptions reach the handler as they are: the same type and words as the
+    // blocking face's.
+    if (dynamic_cast<const Error*>(&error) != nullptr) return {error.code(), error.what(), e};
+    return {error.code(), error.what(), nullptr};
   } catch (const std::exception& error) {
-    return {make_error_code(Errc::unknown), error.what()};
+    return {make_error_code(Errc::unknown), error.what(), nullptr};
   } catch (...) {
-    return {make_error_code(Errc::unknown), "unknown exception"};
+    return {make_error_code(Errc::unknown), "unknown exception", nullptr};
   }
 }
 
@@ -204,14 +209,13 @@ asio::awaitable<Place> enqueue(const Client& client, const std::string& prefix,
                  .if_(Compare::create_revision(key) == 0)
                  .then({Op::put(key, value, {.lease = lease}), Op::get(prefix, first_created())})
                  .else_({Op::get(key), Op::get(prefix, first_created())});
-  std::error_code ec;
-  const TxnResult r = co_await client.async_txn(txn, asio::redirect_error(use_awaitable, ec));
+  auto [error, r] = co_await client.async_txn(txn, asio::experimental::as_tuple(use_awaitable));
   // The lease is gone before the keep-alive has noticed: the session is lost.
-  if (ec == Errc::lease_not_found) {
+  if (error_code_of(error) == Errc::lease_not_found) {
     throw Error(make_error_code(Errc::session_lost),
                 "\"" + key + "\": the session's lease " + lease_hex(lease) + " is gone");
   }
-  if (ec) throw Error(ec, "txn \"" + key + "\"");
+  if (error) std::rethrow_exception(error);
   Place place;
   place.header = r.header;
   place.created = r.succeeded;

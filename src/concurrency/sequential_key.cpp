@@ -26,7 +26,7 @@ asio::awaitable<SequentialKey> create_sequential(Client client, std::string pref
     // The highest numbered key (those whose segment starts with a digit, ['0', ':')) and the
     // guard, whose value is the last number given (empty when a Go program wrote it).
     auto read = Txn{}.then({Op::get(dir + "0", highest), Op::get(guard)});
-    const TxnResult both = co_await etcdpp::detail::co_txn(client, std::move(read), prefix);
+    const TxnResult both = co_await etcdpp::detail::co_txn(client, std::move(read));
     const GetResult& last = both.responses.at(0).get();
     const GetResult& guarded = both.responses.at(1).get();
     std::int64_t next = 0;
@@ -56,7 +56,7 @@ asio::awaitable<SequentialKey> create_sequential(Client client, std::string pref
                    .if_(Compare::mod_revision(guard) < both.header.revision + 1)
                    .then(Op::put(guard, std::to_string(next)))
                    .then(Op::put(key, value, {.lease = lease}));
-    const TxnResult result = co_await etcdpp::detail::co_txn(client, std::move(txn), key);
+    const TxnResult result = co_await etcdpp::detail::co_txn(client, std::move(txn));
     if (result.succeeded) co_return SequentialKey{std::move(key), next, result.header.revision};
   }
 }

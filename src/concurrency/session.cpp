@@ -2,7 +2,7 @@
 // Session: a lease granted (or adopted) and kept alive by the client's shared keep-alive stream.
 #include "etcdpp/concurrency/session.hpp"
 
-#include <asio/redirect_error.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "concurrency/recipe.hpp"
@@ -51,9 +51,7 @@ asio::awaitable<Session> create(Client client, SessionOptions options) {
   if (failure) {
     // A lease granted here and not kept: give it back rather than let it live its TTL.
     if (options.lease == LeaseId{}) {
-      std::error_code ignored;
-      co_await client.async_lease_revoke(lease,
-                                         asio::redirect_error(asio::use_awaitable, ignored));
+      co_await client.async_lease_revoke(lease, asio::experimental::as_tuple(asio::use_awaitable));
     }
     std::rethrow_exception(failure);
   }

@@ -221,7 +221,8 @@ asio::awaitable<void> fetch(const Client& client, StmState& state, std::vector<s
   for (;;) {
     Txn txn;
     for (const auto& key : keys) txn.then(Op::get(key, options));
-    auto [ec, result] = co_await client.async_txn(txn, as_tuple_awaitable);
+    auto [error, result] = co_await client.async_txn(txn, as_tuple_awaitable);
+    const std::error_code ec = error_code_of(error);
     if (ec == Errc::future_revision && options.serializable && options.revision != 0) {
       options.serializable = false;
       continue;
@@ -286,7 +287,8 @@ asio::awaitable<StmResult> run(Client client, StmFunction apply, StmOptions opti
     } else {
       std::vector<std::string> reread;
       const Txn txn = state.commit_txn(reread);
-      auto [ec, result] = co_await client.async_txn(txn, as_tuple_awaitable);
+      auto [error, result] = co_await client.async_txn(txn, as_tuple_awaitable);
+      const std::error_code ec = error_code_of(error);
       if (ec && (is_transient(ec) || ec == Errc::cancelled || ec == Errc::unknown)) {
         // The commit may have been applied: sending it again could apply it twice.
         throw OutcomeUnknownError(ec, "stm commit \"" + state.some_key() +

@@ -25,6 +25,18 @@ std::string describe(std::string_view call, std::string_view key, const CallStat
 /// Throws Error (or CompactedError) for a failed status; returns when it succeeded.
 void throw_if_failed(std::string_view call, std::string_view key, const CallStatus& status);
 
+/// `cb`, with the failure it reports made into the exception both faces give (Error or
+/// CompactedError, worded by describe(call, what, status)): the one place where a call's error
+/// gets its words, whichever face waits for it.
+template <class R>
+Callback<R> described(std::string call, std::string what, Callback<R> cb) {
+  return [call = std::move(call), what = std::move(what), cb = std::move(cb)](CallStatus status,
+                                                                              R result) {
+    if (status.code && !status.exception) status.exception = make_exception(call, what, status);
+    cb(std::move(status), std::move(result));
+  };
+}
+
 /// The blocking face of a call: `start(callback)` starts it on the asynchronous core; this waits
 /// for its answer and returns it, or throws Error naming the call and `what` (a key, a member,
 /// a user, a lease, ...).

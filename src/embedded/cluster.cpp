@@ -334,9 +334,9 @@ std::optional<std::size_t> Cluster::leader_index() const {
     }
     node.client()
         .with_timeout(kStatusTimeout)
-        .async_status([answers, i](std::error_code ec, StatusResult status) {
+        .async_status([answers, i](std::exception_ptr error, StatusResult status) {
           std::lock_guard lock(answers->mutex);
-          if (!ec) answers->results[i] = std::move(status);
+          if (!error) answers->results[i] = std::move(status);
           if (--answers->pending == 0) answers->cv.notify_all();
         });
   }

@@ -190,8 +190,8 @@ TEST(MutexFaultTest, HandOverTimesBesideEtcdctl) {
     Mutex holder(s1, name), waiter(s2, name);
     holder.lock();
     std::promise<Clock::time_point> got;
-    waiter.async_lock([&](std::error_code ec, ResponseHeader) {
-      EXPECT_FALSE(ec);
+    waiter.async_lock([&](std::exception_ptr e, ResponseHeader) {
+      EXPECT_FALSE(e);
       got.set_value(Clock::now());
     });
     ASSERT_TRUE(queued(name, 2));

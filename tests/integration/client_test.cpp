@@ -112,7 +112,8 @@ TEST(ClientTest, CancellationSlotCancelsACallInFlight) {
   std::optional<std::error_code> result;
   client.async_get(
       "k", asio::bind_cancellation_slot(
-               signal.slot(), [&](std::error_code ec, std::optional<KeyValue>) { result = ec; }));
+               signal.slot(),
+               [&](std::exception_ptr e, std::optional<KeyValue>) { result = error_code_of(e); }));
   const auto start = std::chrono::steady_clock::now();
   signal.emit(asio::cancellation_type::terminal);
   // The handler runs on the client's own thread: wait for it.
@@ -123,25 +124,31 @@ TEST(ClientTest, CancellationSlotCancelsACallInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
-TEST(ClientTest, AsyncHandlerRunsOnItsExecutorWithTheErrorCode) {
+TEST(ClientTest, AsyncHandlerRunsOnItsExecutorWithTheBlockingFacesException) {
   Client client = test::client();
   TestPrefix p(client);
   asio::io_context io;
   const auto io_thread = std::this_thread::get_id();
   std::error_code put_error, empty_key_error;
+  std::string empty_key_words;
   std::optional<KeyValue> got;
   bool on_io_thread = false;
-  client.async_put(p("a"), "1", asio::bind_executor(io, [&](std::error_code ec, PutResult) {
-                     put_error = ec;
+  client.async_put(p("a"), "1", asio::bind_executor(io, [&](std::exception_ptr e, PutResult) {
+                     put_error = error_code_of(e);
                      client.async_get(
                          p("a"),
-                         asio::bind_executor(io, [&](std::error_code, std::optional<KeyValue> kv) {
+                         asio::bind_executor(io, [&](std::exception_ptr, std::optional<KeyValue> kv) {
                            got = kv;
                            on_io_thread = std::this_thread::get_id() == io_thread;
                          }));
                    }));
-  client.async_put("", "v", asio::bind_executor(io, [&](std::error_code ec, PutResult) {
-                     empty_key_error = ec;
+  client.async_put("", "v", asio::bind_executor(io, [&](std::exception_ptr e, PutResult) {
+                     empty_key_error = error_code_of(e);
+                     try {
+                       if (e) std::rethrow_exception(e);
+                     } catch (const Error& error) {
+                       empty_key_words = error.what();
+                     }
                    }));
   io.run();  // returns once both handlers (and the nested one) have run
   EXPECT_FALSE(put_error);
@@ -149,6 +156,58 @@ TEST(ClientTest, AsyncHandlerRunsOnItsExecutorWithTheErrorCode) {
   EXPECT_EQ(got->value, "1");
   EXPECT_TRUE(on_io_thread);
   EXPECT_EQ(empty_key_error, Errc::empty_key);
+  // The same words as the blocking call's.
+  try {
+    client.put("", "v");
+    ADD_FAILURE() << "an empty key was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(empty_key_words, e.what());
+  }
+}
+
+TEST(ClientTest, CoroutinesCatchTheBlockingFacesExceptionTypesAndWords) {
+  Client client = test::client();
+  TestPrefix p(client);
+  const auto old = client.put(p("k"), "1").header.revision;
+  const auto now = client.put(p("k"), "2").header.revision;
+  client.compact(now);
+  std::string blocking;
+  try {
+    client.get(p("k"), {.revision = old});
+  } catch (const CompactedError& e) {
+    blocking = e.what();
+  }
+  ASSERT_FALSE(blocking.empty());
+  asio::io_context io;
+  std::string awaited;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const GetOptions at_old{.revision = old};
+        try {
+          co_await client.async_get(p("k"), at_old, asio::use_awaitable);
+        } catch (const CompactedError& e) {  // the subclass, not only std::system_error
+          awaited = e.what();
+        }
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  EXPECT_EQ(awaited, blocking);
+
+  // A refused connection: the future names the endpoint, as the blocking call does.
+  const std::string closed = closed_endpoint();
+  Client nowhere({.endpoints = {closed}, .call_timeout = 500ms});
+  auto future = nowhere.async_get("k", asio::use_future);
+  try {
+    future.get();
+    ADD_FAILURE() << "a call to a closed port succeeded";
+  } catch (const Error& e) {
+    EXPECT_TRUE(is_transient(e.code())) << e.what();
+    EXPECT_NE(std::string(e.what()).find("get \"k\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(closed), std::string::npos) << e.what();
+  }
 }
 
 TEST(ClientTest, UseFutureAndCoroutinesWork) {
@@ -191,8 +250,8 @@ int run_async_puts(const Client& client, const TestPrefix& p, int total, int in_
   std::function<void()> issue_one = [&] {
     const int i = issued++;
     if (i >= total) return;
-    client.async_put(p(std::to_string(i % 100)), "v", [&](std::error_code ec, PutResult) {
-      if (ec) ++failed;
+    client.async_put(p(std::to_string(i % 100)), "v", [&](std::exception_ptr e, PutResult) {
+      if (e) ++failed;
       issue_one();
       ++done;
     });

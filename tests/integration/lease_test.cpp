@@ -3,6 +3,9 @@
 // renews on its own and says when the lease is lost.
 #include <gtest/gtest.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <random>
 
@@ -155,6 +158,40 @@ TEST(LeaseTest, AHundredKeptAliveLeasesShareOneStreamAndAddNoThread) {
   for (const auto& k : keepers) EXPECT_TRUE(k.alive());
   keepers.clear();
   for (const auto id : ids) client.lease_revoke(id);
+}
+
+TEST(LeaseTest, AsyncKeepAliveKeepsTheLeaseAndReportsAMissingOneAsTheBlockingFaceDoes) {
+  Client client = test::client();
+  asio::io_context io;
+  bool alive = false;
+  std::string missing_words;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const auto granted = co_await client.async_lease_grant(5, asio::use_awaitable);
+        const KeepAliveOptions options;
+        KeepAlive keep = co_await client.async_keep_alive(granted.id, options, asio::use_awaitable);
+        alive = keep.alive();
+        try {
+          co_await client.async_keep_alive(LeaseId{0x7777}, options, asio::use_awaitable);
+        } catch (const Error& e) {
+          if (e.code() == Errc::lease_not_found) missing_words = e.what();
+        }
+        keep.stop();
+        co_await client.async_lease_revoke(granted.id, asio::use_awaitable);
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();  // returns once the coroutine is done: the stopped keep-alive pins nothing
+  EXPECT_TRUE(alive);
+  ASSERT_FALSE(missing_words.empty());
+  try {
+    client.keep_alive(LeaseId{0x7777});
+    ADD_FAILURE() << "a missing lease was kept alive";
+  } catch (const Error& e) {
+    EXPECT_EQ(missing_words, e.what());
+  }
 }
 
 }  // namespace

@@ -129,8 +129,8 @@ TEST(MutexTest, ARepeatedUnlockCannotReleaseALaterHolderOfTheSameSession) {
   first.unlock();
   bool deleted = true;
   std::promise<void> done;
-  first.async_unlock([&](std::error_code ec, bool d) {
-    EXPECT_FALSE(ec);
+  first.async_unlock([&](std::exception_ptr e, bool d) {
+    EXPECT_FALSE(e);
     deleted = d;
     done.set_value();
   });

@@ -35,9 +35,9 @@ TEST(TransportLimitsTest, CallsBeyondMaxCallsInFlightFailAtOnceAndTheBoundIsRele
   test::pause_process(test::node().pid());
   for (int i = 0; i < 6; ++i) {
     client.async_put(prefix("k" + std::to_string(i)), "v", {},
-                     [&](std::error_code ec, PutResult) {
+                     [&](std::exception_ptr e, PutResult) {
                        std::lock_guard lock(outcome.mutex);
-                       outcome.codes.push_back(ec);
+                       outcome.codes.push_back(error_code_of(e));
                      });
   }
   const bool refused_at_once = test::wait_until(

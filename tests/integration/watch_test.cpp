@@ -8,9 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <regex>
@@ -384,6 +389,77 @@ TEST(WatchTest, AThousandWatchesShareOneStreamAndAddNoThread) {
   EXPECT_LE(test::thread_count(), threads + test::kGrpcPoolSlack)
       << "before: " << test::to_string(before) << "\nafter: " << test::to_string(after);
   EXPECT_EQ(watch_streams_started(node.client_endpoint()) - streams_before, 1.0);
+}
+
+TEST(WatchTest, AsyncWatchCreatesWithoutBlockingAndReportsACompactedStartAsCompactedError) {
+  Client client = test::client();
+  TestPrefix p(client);
+  const auto old = client.put(p("k"), "1").header.revision;
+  const auto now = client.put(p("k"), "2").header.revision;
+  client.compact(now);
+  asio::io_context io;  // one thread: a blocking wait inside would stall the writer below
+  std::string seen, compacted_words;
+  std::int64_t compacted_at = 0;
+  bool writer_ran_while_creating = false, other_work_ran_during_creation = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        const WatchOptions from_old{.start_revision = old};
+        const Watch::Callback pulled;
+        try {
+          co_await client.async_watch(p("k"), from_old, pulled, asio::use_awaitable);
+        } catch (const CompactedError& e) {
+          compacted_words = e.what();
+          compacted_at = e.compact_revision();
+        }
+        // The io thread ran other work while etcd was creating the watch.
+        other_work_ran_during_creation = writer_ran_while_creating;
+        const WatchOptions from_now{.start_revision = now + 1};
+        Watch watch = co_await client.async_watch(p("k"), from_now, pulled, asio::use_awaitable);
+        co_await client.async_put(p("k"), "3", asio::use_awaitable);
+        const WatchBatch batch = co_await watch.async_next(asio::use_awaitable);
+        if (!batch.events.empty()) seen = batch.events.front().kv.value;
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  asio::post(io, [&] { writer_ran_while_creating = true; });
+  io.run();  // returns: nothing of the watches is left pinning the io_context
+  EXPECT_TRUE(other_work_ran_during_creation);
+  EXPECT_EQ(compacted_at, now);
+  EXPECT_NE(compacted_words.find("start revision " + std::to_string(old) + " is compacted"),
+            std::string::npos)
+      << compacted_words;
+  EXPECT_EQ(seen, "3");
+}
+
+TEST(WatchTest, AsyncWatchPushesToItsCallbackAndACancelledCreationHearsCancelled) {
+  Client client = test::client();
+  TestPrefix p(client);
+  std::promise<std::string> first;
+  std::atomic<bool> once{false};
+  const Watch::Callback on_batch = [&](std::error_code, WatchBatch batch) {
+    if (!batch.events.empty() && !once.exchange(true)) first.set_value(batch.events.front().kv.value);
+  };
+  auto watch = client.async_watch(p("k"), {}, on_batch, asio::use_future).get();
+  client.put(p("k"), "pushed");
+  auto got = first.get_future();
+  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(got.get(), "pushed");
+
+  // Cancelled before etcd could answer: the handler hears Errc::cancelled.
+  asio::cancellation_signal signal;
+  std::promise<std::error_code> cancelled;
+  client.async_watch(p("other"), {}, {},
+                     asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, Watch) {
+                       cancelled.set_value(error_code_of(e));
+                     }));
+  signal.emit(asio::cancellation_type::terminal);
+  auto code = cancelled.get_future();
+  ASSERT_EQ(code.wait_for(10s), std::future_status::ready);
+  const auto ec = code.get();
+  // The creation may have completed first; then it is a watch, and no error.
+  EXPECT_TRUE(!ec || ec == Errc::cancelled) << ec.message();
 }
 
 }  // namespace

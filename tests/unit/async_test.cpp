@@ -13,7 +13,9 @@
 #include <asio/use_future.hpp>
 #include <thread>
 
+#include "detail/status.hpp"
 #include "etcdpp/detail/async.hpp"
+#include "etcdpp/error.hpp"
 
 namespace etcdpp::detail {
 namespace {
@@ -36,8 +38,8 @@ TEST(AsyncTest, HandlerRunsOnItsAssociatedExecutorNotOnTheCompletingThread) {
   std::thread::id ran_on;
   int got = 0;
   async_fake(fallback.get_executor(), 7, worker,
-             asio::bind_executor(user, [&](std::error_code ec, int v) {
-               EXPECT_FALSE(ec);
+             asio::bind_executor(user, [&](std::exception_ptr error, int v) {
+               EXPECT_FALSE(error);
                got = v;
                ran_on = std::this_thread::get_id();
              }));
@@ -53,7 +55,7 @@ TEST(AsyncTest, HandlerWithoutExecutorRunsOnTheFallback) {
   asio::io_context fallback;
   std::thread worker;
   int got = 0;
-  async_fake(fallback.get_executor(), 3, worker, [&](std::error_code, int v) { got = v; });
+  async_fake(fallback.get_executor(), 3, worker, [&](std::exception_ptr, int v) { got = v; });
   fallback.run();
   worker.join();
   EXPECT_EQ(got, 3);
@@ -86,10 +88,76 @@ TEST(AsyncTest, CoroutineAwaitsTheValue) {
   EXPECT_EQ(got, 5);
 }
 
+/// Fails with `status` from a new thread.
+template <class Token>
+auto async_failing(asio::any_io_executor fallback, CallStatus status, std::thread& worker,
+                   Token&& token) {
+  return initiate<int>(fallback, std::forward<Token>(token),
+                       [status, &worker](Callback<int> cb, std::shared_ptr<Canceller>) {
+                         worker = std::thread([cb = std::move(cb), status] { cb(status, 0); });
+                       });
+}
+
+TEST(AsyncTest, AFailureReachesEveryFaceAsTheExceptionTheBlockingFaceThrows) {
+  const CallStatus refused{make_error_code(Errc::unavailable), "connection refused",
+                           make_exception("get", "app/x", CallStatus{make_error_code(Errc::unavailable),
+                                                                     "connection refused", {}})};
+  std::string blocking;
+  try {
+    throw_if_failed("get", "app/x", refused);
+  } catch (const Error& e) {
+    blocking = e.what();
+  }
+  EXPECT_NE(blocking.find("get \"app/x\": connection refused"), std::string::npos) << blocking;
+
+  // A coroutine catches etcdpp::Error with the same words.
+  asio::io_context io;
+  std::thread worker;
+  std::string awaited;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await async_failing(io.get_executor(), refused, worker, asio::use_awaitable);
+        } catch (const Error& e) {
+          EXPECT_EQ(e.code(), Errc::unavailable);
+          awaited = e.what();
+        }
+      },
+      asio::detached);
+  io.run();
+  worker.join();
+  EXPECT_EQ(awaited, blocking);
+
+  // A callback gets it first, error_code_of gives its code.
+  asio::io_context io2;
+  std::exception_ptr got;
+  async_failing(io2.get_executor(), refused, worker, [&](std::exception_ptr e, int) { got = e; });
+  io2.run();
+  worker.join();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(error_code_of(got), Errc::unavailable);
+  EXPECT_EQ(error_code_of(nullptr), std::error_code());
+}
+
+TEST(AsyncTest, ACompactionIsACompactedErrorOnTheFutureFace) {
+  asio::io_context fallback;
+  auto guard = asio::make_work_guard(fallback);
+  std::thread runner([&] { fallback.run(); });
+  std::thread worker;
+  auto future = async_failing(fallback.get_executor(),
+                              CallStatus{make_error_code(Errc::compacted), "compacted", {}},
+                              worker, asio::use_future);
+  EXPECT_THROW(future.get(), CompactedError);
+  worker.join();
+  guard.reset();
+  runner.join();
+}
+
 TEST(AsyncTest, HandlerWithoutCancellationSlotGetsNoCanceller) {
   asio::io_context io;
   bool had_canceller = true;
-  initiate<int>(io.get_executor(), [](std::error_code, int) {},
+  initiate<int>(io.get_executor(), [](std::exception_ptr, int) {},
                 [&](Callback<int> cb, std::shared_ptr<Canceller> canceller) {
                   had_canceller = canceller != nullptr;
                   cb(CallStatus{}, 1);
@@ -105,7 +173,9 @@ TEST(AsyncTest, CancellationSlotReachesTheCanceller) {
   std::error_code result;
   initiate<int>(io.get_executor(),
                 asio::bind_cancellation_slot(signal.slot(),
-                                             [&](std::error_code ec, int) { result = ec; }),
+                                             [&](std::exception_ptr e, int) {
+                                               result = error_code_of(e);
+                                             }),
                 [&](Callback<int> cb, std::shared_ptr<Canceller> canceller) {
                   seen = canceller;
                   // The fake core cancels "its RPC" by completing with cancelled.

@@ -40,7 +40,7 @@ void print_get(Context& ctx, const GetResult& r) {
   std::cout << std::flush;
 }
 
-/// Runs an asynchronous wait (`start(handler)`, the handler `void(std::error_code, R)`), until
+/// Runs an asynchronous wait (`start(handler)`, the handler `void(std::exception_ptr, R)`), until
 /// it completes or SIGINT or SIGTERM comes; a signal cancels it, as etcdctl's context does.
 /// Returns its error; `interrupted` tells whether a signal came.
 template <class R, class Start>
@@ -48,8 +48,8 @@ std::error_code wait_cancellable(Context& ctx, Start&& start, bool& interrupted)
   asio::cancellation_signal cancel;
   std::atomic<bool> done{false};
   std::error_code result;
-  start(asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec, R) {
-    result = ec;
+  start(asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr error, R) {
+    result = error_code_of(error);
     done = true;
     wake_waiter();
   }));

@@ -124,7 +124,7 @@ class Election {
   static std::optional<KeyValue> leader(const Client& client, std::string_view name);
 
   /// @copydoc campaign
-  /// Handler signature: `void(std::error_code, ResponseHeader)`: the header of the read that
+  /// Handler signature: `void(std::exception_ptr, ResponseHeader)`: the header of the read that
   /// found this candidate elected. Executor: the handler's associated executor, else the
   /// client's. A connected cancellation slot cancels the wait (Errc::cancelled), and the key
   /// goes. Object lifetimes: `value` is copied.
@@ -137,7 +137,7 @@ class Election {
         });
   }
   /// @copydoc proclaim
-  /// Handler signature: `void(std::error_code, ResponseHeader)`.
+  /// Handler signature: `void(std::exception_ptr, ResponseHeader)`.
   template <class Token>
   auto async_proclaim(std::string_view value, Token&& token) {
     return etcdpp::detail::initiate<ResponseHeader>(
@@ -147,7 +147,7 @@ class Election {
         });
   }
   /// @copydoc resign
-  /// Handler signature: `void(std::error_code, bool)`: whether this call deleted the key.
+  /// Handler signature: `void(std::exception_ptr, bool)`: whether this call deleted the key.
   template <class Token>
   auto async_resign(Token&& token) {
     return etcdpp::detail::initiate<bool>(

@@ -76,7 +76,7 @@ class Mutex {
   void unlock() noexcept;
 
   /// @copydoc lock
-  /// Handler signature: `void(std::error_code, ResponseHeader)`: the header of the read that
+  /// Handler signature: `void(std::exception_ptr, ResponseHeader)`: the header of the read that
   /// found the lock taken. Executor: the handler's associated executor, else the client's.
   /// A connected cancellation slot cancels the wait (Errc::cancelled), and the key goes.
   template <class Token>
@@ -87,7 +87,7 @@ class Mutex {
         });
   }
   /// @copydoc try_lock
-  /// Handler signature: `void(std::error_code, bool)`.
+  /// Handler signature: `void(std::exception_ptr, bool)`.
   template <class Token>
   auto async_try_lock(Token&& token) {
     return etcdpp::detail::initiate<bool>(
@@ -95,7 +95,7 @@ class Mutex {
           start_try_lock(state, std::move(callback), std::move(canceller));
         });
   }
-  /// Releases the lock. Handler signature: `void(std::error_code, bool)`: whether this call
+  /// Releases the lock. Handler signature: `void(std::exception_ptr, bool)`: whether this call
   /// deleted the key (false when it was already released, or had gone with the session).
   template <class Token>
   auto async_unlock(Token&& token) {

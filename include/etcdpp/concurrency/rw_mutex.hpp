@@ -56,7 +56,7 @@ class RWMutex {
   void unlock_shared() noexcept { unlock(); }
 
   /// @copydoc lock
-  /// Handler signature: `void(std::error_code, ResponseHeader)`. Executor: the handler's
+  /// Handler signature: `void(std::exception_ptr, ResponseHeader)`. Executor: the handler's
   /// associated executor, else the client's. A connected cancellation slot cancels the wait
   /// (Errc::cancelled), and the key goes.
   template <class Token>
@@ -64,12 +64,12 @@ class RWMutex {
     return async_acquire(true, std::forward<Token>(token));
   }
   /// @copydoc lock_shared
-  /// Handler signature: `void(std::error_code, ResponseHeader)`.
+  /// Handler signature: `void(std::exception_ptr, ResponseHeader)`.
   template <class Token>
   auto async_lock_shared(Token&& token) {
     return async_acquire(false, std::forward<Token>(token));
   }
-  /// Releases what this object holds. Handler signature: `void(std::error_code, bool)`: whether
+  /// Releases what this object holds. Handler signature: `void(std::exception_ptr, bool)`: whether
   /// this call deleted the key.
   template <class Token>
   auto async_unlock(Token&& token) {

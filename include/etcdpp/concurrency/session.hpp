@@ -70,7 +70,7 @@ class Session {
   ~Session();
 
   /// Makes a Session asynchronously.
-  /// Handler signature: `void(std::error_code, Session)`. Executor: the handler's associated
+  /// Handler signature: `void(std::exception_ptr, Session)`. Executor: the handler's associated
   /// executor, else the client's. Object lifetimes: the arguments are copied.
   template <class Token>
   static auto async_create(Client client, SessionOptions options, Token&& token) {

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -26,11 +28,23 @@ const std::error_category& error_category() noexcept;
 
 namespace etcdpp::detail {
 
-/// How a call of the core ended: a code and, for the blocking face's message, the server's text.
+/// How a call of the core ended: a code and, for the message, the server's text; or the very
+/// exception to report (a recipe's coroutine ended on it), which both faces then give as it is.
 struct CallStatus {
+  CallStatus() = default;
+  CallStatus(std::error_code c, std::string text = {}, std::exception_ptr e = nullptr)
+      : code(c), message(std::move(text)), exception(std::move(e)) {}
+
   std::error_code code;
   std::string message;
+  std::exception_ptr exception;
 };
+
+/// The exception a failed call reports on every face: `status.exception` when set, else Error
+/// (CompactedError for Errc::compacted) worded `<call> "<what>": <the server's text>`, or the
+/// message alone when `call` is empty. Null when the call succeeded.
+std::exception_ptr make_exception(std::string_view call, std::string_view what,
+                                  const CallStatus& status);
 
 /// The core's completion: called once, on a transport thread. It must not block.
 template <class R>
@@ -75,13 +89,15 @@ class Canceller {
 };
 
 /// Starts the core operation `start(callback, canceller)` for an Asio completion token, with the
-/// completion signature void(std::error_code, R). `canceller` is null when the handler has no
-/// cancellation slot. The handler runs on its associated executor
-/// (`fallback` when it has none), never on the transport thread that completed the call; the
-/// executor has outstanding work until then. A connected cancellation slot cancels the call.
+/// completion signature void(std::exception_ptr, R): a failure is the exception the blocking face
+/// throws (the core words it: make_exception), so a coroutine, a future and a callback get the
+/// same type and message. `canceller` is null when the handler has no cancellation slot. The
+/// handler runs on its associated executor (`fallback` when it has none), never on the transport
+/// thread that completed the call; the executor has outstanding work until then. A connected
+/// cancellation slot cancels the call.
 template <class R, class Token, class Start>
 auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& start) {
-  return asio::async_initiate<Token, void(std::error_code, R)>(
+  return asio::async_initiate<Token, void(std::exception_ptr, R)>(
       [](auto handler, asio::any_io_executor fallback_ex, auto start_op) {
         using Handler = decltype(handler);
         auto executor = asio::get_associated_executor(handler, fallback_ex);
@@ -103,12 +119,14 @@ auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& star
           });
         }
         start_op(Callback<R>([state](CallStatus status, R result) mutable {
+                   std::exception_ptr error;
+                   if (status.code || status.exception) error = make_exception({}, {}, status);
                    auto ex = state->work.get_executor();
-                   asio::post(ex, [state = std::move(state), ec = status.code,
+                   asio::post(ex, [state = std::move(state), error = std::move(error),
                                    result = std::move(result)]() mutable {
                      if (state->cancellation_slot.is_connected()) state->cancellation_slot.clear();
                      auto work = std::move(state->work);
-                     std::move(state->handler)(ec, std::move(result));
+                     std::move(state->handler)(std::move(error), std::move(result));
                    });
                  }),
                  std::move(canceller));

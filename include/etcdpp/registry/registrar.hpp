@@ -238,7 +238,7 @@ class Registrar {
   /// Pull face of the events (when RegistrarOptions::on_event is not set): the next event, or
   /// std::nullopt after `timeout` or once closed.
   std::optional<Event> next_event(std::chrono::milliseconds timeout);
-  /// Asynchronous pull: **Handler signature** `void(std::error_code, Event)`; Errc::cancelled
+  /// Asynchronous pull: **Handler signature** `void(std::exception_ptr, Event)`; Errc::cancelled
   /// when cancelled through the handler's slot or when the Registrar closes first.
   /// **Executor** the handler's, else RegistrarOptions::executor, else the client's. **Object
   /// lifetimes** the Registrar may be destroyed before completion. One at a time.
