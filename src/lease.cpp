@@ -195,9 +195,12 @@ bool LeaseKeeper::unanswered_too_long_locked(Clock::time_point now) const {
     std::lock_guard s(state->mutex);
     if (state->lost || state->sent_at == Clock::time_point{}) continue;
     const auto since = std::max(state->sent_at, stream_opened_);
-    const auto limit = state->ttl > 0 ? std::max<Clock::duration>(std::chrono::milliseconds(500),
-                                                                  std::chrono::seconds(state->ttl) / 3)
-                                      : Clock::duration(std::chrono::seconds(1));
+    // In milliseconds: a third of a whole number of seconds, in seconds, would be cut down to
+    // one (a TTL of 2 s would wait 500 ms instead of 666, one of 5 s 1 s instead of 1.67).
+    const auto limit = state->ttl > 0
+                           ? std::max<Clock::duration>(std::chrono::milliseconds(500),
+                                                       std::chrono::milliseconds(state->ttl * 1000) / 3)
+                           : Clock::duration(std::chrono::seconds(1));
     if (now - since > limit) return true;
   }
   return false;
