@@ -6,6 +6,8 @@
 // The keeper cannot know when the server applied it, so it counts from when the request was
 // sent (the earliest the server can have applied it): its deadline is never later than the
 // server's, and "lost" is never reported late.
+#include "lease_keeper.hpp"
+
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <map>
@@ -29,8 +31,6 @@ constexpr transport::Method kLeaseLeases{"/etcdserverpb.Lease/LeaseLeases", true
 constexpr transport::Method kLeaseKeepAlive{"/etcdserverpb.Lease/LeaseKeepAlive", false};
 constexpr auto kTick = std::chrono::milliseconds(100);
 
-using Clock = transport::Clock;
-
 }  // namespace
 
 LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& r) {
@@ -44,304 +44,237 @@ LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& r) {
   return out;
 }
 
-class KeepAliveState {
+// ---- LeaseKeeper -----------------------------------------------------------------------------
+
+class LeaseKeeper::Observer final : public transport::StreamObserver {
  public:
-  KeepAliveState(LeaseId lease, KeepAliveOptions o, asio::any_io_executor ex)
-      : id(lease), options(std::move(o)), executor(std::move(ex)) {}
-  const LeaseId id;
-  const KeepAliveOptions options;
-  const asio::any_io_executor executor;
-
-  mutable std::mutex mutex;
-  std::condition_variable cv;
-  bool first_answer = false;      // the first renewal has been answered
-  // Told (under the lock, so it must only post) of the first answer or the loss: an
-  // asynchronous keep_alive waiting for either.
-  std::function<void()> on_change;
-  bool lost = false;
-  LeaseLoss loss = LeaseLoss::expired;
-  std::int64_t ttl = 0;
-  Clock::time_point deadline{};   // lost if not renewed by then
-  Clock::time_point next_send{};  // next renewal request
-  Clock::time_point sent_at{};    // the oldest request not yet answered
-
-  /// Marks the lease lost and tells the owner, once. Lock held by the caller.
-  void lose_locked(LeaseLoss why) {
-    if (lost) return;
-    lost = true;
-    loss = why;
-    cv.notify_all();
-    if (on_change) on_change();
-    if (options.on_lost) {
-      asio::post(executor, [cb = options.on_lost, lease = id, why] { cb(lease, why); });
-    }
+  Observer(std::weak_ptr<LeaseKeeper> k, std::uint64_t g) : keeper_(std::move(k)), gen_(g) {}
+  void on_message(const transport::Message& m) override {
+    if (auto k = keeper_.lock()) k->on_message(gen_, static_cast<const pb::LeaseKeepAliveResponse&>(m));
   }
-};
-
-/// Renews kept-alive leases over one stream, and answers keep_alive_once.
-class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
- public:
-  LeaseKeeper(transport::Transport& transport, asio::any_io_executor executor)
-      : transport_(transport), timer_(executor), executor_(executor) {}
-  ~LeaseKeeper() { shutdown(); }
-
-  void shutdown() {
-    // Destroyed after the lock is released: a stream's destructor waits for its on_done.
-    Slot slot;
-    std::vector<Slot> dead;
-    {
-      std::lock_guard lock(mutex_);
-      if (closing_) return;
-      closing_ = true;
-      slot = std::move(current_);
-      dead.swap(dead_);
-      asio::post(executor_, [weak = weak_from_this()] {
-        if (auto k = weak.lock()) k->timer_.cancel();
-      });
-    }
-  }
-
-  void start() {}
-
-  void add(const std::shared_ptr<KeepAliveState>& state) {
-    std::lock_guard lock(mutex_);
-    wake_ticks_locked();
-    {
-      std::lock_guard s(state->mutex);
-      state->next_send = Clock::now();
-    }
-    leases_.insert(state);
-    renew_due_locked();
-  }
-
-  void remove(const std::shared_ptr<KeepAliveState>& state) {
-    std::lock_guard lock(mutex_);
-    leases_.erase(state);
-  }
-
-  /// One renewal, answered through `done` (on a transport thread).
-  void once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
-    std::lock_guard lock(mutex_);
-    once_[static_cast<std::int64_t>(id)].push_back(std::move(done));
-    wake_ticks_locked();
-    const bool fresh = !current_.stream || down_;
-    ensure_stream_locked();  // a fresh stream sends for every waiting keep_alive_once
-    if (!fresh) send_locked(static_cast<std::int64_t>(id));
+  void on_done(const transport::Status& s) override {
+    if (auto k = keeper_.lock()) k->on_done(gen_, s);
   }
 
  private:
-  class Observer final : public transport::StreamObserver {
-   public:
-    Observer(std::weak_ptr<LeaseKeeper> k, std::uint64_t g) : keeper_(std::move(k)), gen_(g) {}
-    void on_message(const transport::Message& m) override {
-      if (auto k = keeper_.lock()) k->on_message(gen_, static_cast<const pb::LeaseKeepAliveResponse&>(m));
-    }
-    void on_done(const transport::Status& s) override {
-      if (auto k = keeper_.lock()) k->on_done(gen_, s);
-    }
+  std::weak_ptr<LeaseKeeper> keeper_;
+  std::uint64_t gen_;
+};
 
-   private:
-    std::weak_ptr<LeaseKeeper> keeper_;
-    std::uint64_t gen_;
-  };
-  struct Slot {
-    std::unique_ptr<Observer> observer;
-    std::unique_ptr<transport::BidiStream> stream;
-  };
+LeaseKeeper::LeaseKeeper(transport::Transport& transport, asio::any_io_executor executor)
+    : transport_(transport), timer_(executor), executor_(executor) {}
 
-  /// Starts ticking, from any thread, unless the timer is armed already. It ticks only while
-  /// leases are kept alive or renewed once, so that a client with none holds no work on the
-  /// user's executor (io_context::run returns).
-  void wake_ticks_locked() {
-    if (ticking_ || closing_) return;
-    ticking_ = true;
-    // The timer is only touched on the executor.
+LeaseKeeper::~LeaseKeeper() { shutdown(); }
+
+void LeaseKeeper::shutdown() {
+  // Destroyed after the lock is released: a stream's destructor waits for its on_done.
+  Slot slot;
+  std::vector<Slot> dead;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+    closing_ = true;
+    slot = std::move(current_);
+    dead.swap(dead_);
     asio::post(executor_, [weak = weak_from_this()] {
-      if (auto k = weak.lock()) {
-        std::lock_guard lock(k->mutex_);
-        k->schedule_tick_locked();
-      }
+      if (auto k = weak.lock()) k->timer_.cancel();
     });
   }
+}
 
-  void schedule_tick_locked() {
-    if (closing_ || (leases_.empty() && once_.empty())) {
-      ticking_ = false;
+void LeaseKeeper::add(const std::shared_ptr<KeepAliveState>& state) {
+  std::lock_guard lock(mutex_);
+  wake_ticks_locked();
+  {
+    std::lock_guard s(state->mutex);
+    state->next_send = Clock::now();
+  }
+  leases_.insert(state);
+  renew_due_locked();
+}
+
+void LeaseKeeper::remove(const std::shared_ptr<KeepAliveState>& state) {
+  std::lock_guard lock(mutex_);
+  leases_.erase(state);
+}
+
+void LeaseKeeper::once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
+  std::lock_guard lock(mutex_);
+  once_[static_cast<std::int64_t>(id)].push_back(std::move(done));
+  wake_ticks_locked();
+  const bool fresh = !current_.stream || down_;
+  ensure_stream_locked();  // a fresh stream sends for every waiting keep_alive_once
+  if (!fresh) send_locked(static_cast<std::int64_t>(id));
+}
+
+void LeaseKeeper::wake_ticks_locked() {
+  if (ticking_ || closing_) return;
+  ticking_ = true;
+  // The timer is only touched on the executor.
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto k = weak.lock()) {
+      std::lock_guard lock(k->mutex_);
+      k->schedule_tick_locked();
+    }
+  });
+}
+
+void LeaseKeeper::schedule_tick_locked() {
+  if (closing_ || (leases_.empty() && once_.empty())) {
+    ticking_ = false;
+    return;
+  }
+  timer_.expires_after(kTick);
+  timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
+    auto k = weak.lock();
+    if (!k) return;
+    std::vector<Slot> dead;  // destroyed after the lock is released
+    std::lock_guard lock(k->mutex_);
+    if (ec || k->closing_) {
+      k->ticking_ = false;
       return;
     }
-    timer_.expires_after(kTick);
-    timer_.async_wait([weak = weak_from_this()](std::error_code ec) {
-      auto k = weak.lock();
-      if (!k) return;
-      std::vector<Slot> dead;  // destroyed after the lock is released
-      std::lock_guard lock(k->mutex_);
-      if (ec || k->closing_) {
-        k->ticking_ = false;
-        return;
-      }
-      dead.swap(k->dead_);
-      k->renew_due_locked();
-      k->schedule_tick_locked();
-    });
-  }
+    dead.swap(k->dead_);
+    k->renew_due_locked();
+    k->schedule_tick_locked();
+  });
+}
 
-  void ensure_stream_locked() {
-    if (closing_ || refreshing_ || (current_.stream && !down_)) return;
-    if (current_.stream) dead_.push_back(std::move(current_));
-    down_ = false;
-    ++generation_;
-    current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
-    stream_token_ = transport_.token();
-    stream_opened_ = Clock::now();
-    current_.stream = transport_.open_stream(
-        kLeaseKeepAlive, [] { return std::make_unique<pb::LeaseKeepAliveResponse>(); },
-        current_.observer.get());
-    // Requests in flight on the old stream are lost with it: send again now.
-    for (const auto& state : leases_) {
-      std::lock_guard s(state->mutex);
-      state->next_send = Clock::now();
+void LeaseKeeper::ensure_stream_locked() {
+  if (closing_ || refreshing_ || (current_.stream && !down_)) return;
+  if (current_.stream) dead_.push_back(std::move(current_));
+  down_ = false;
+  ++generation_;
+  current_.observer = std::make_unique<Observer>(weak_from_this(), generation_);
+  stream_token_ = transport_.token();
+  stream_opened_ = Clock::now();
+  current_.stream = transport_.open_stream(
+      kLeaseKeepAlive, [] { return std::make_unique<pb::LeaseKeepAliveResponse>(); },
+      current_.observer.get());
+  // Requests in flight on the old stream are lost with it: send again now.
+  for (const auto& state : leases_) {
+    std::lock_guard s(state->mutex);
+    state->next_send = Clock::now();
+  }
+  for (const auto& entry : once_) send_locked(entry.first);
+}
+
+void LeaseKeeper::send_locked(std::int64_t id) {
+  auto request = std::make_unique<pb::LeaseKeepAliveRequest>();
+  request->set_id(id);
+  current_.stream->write(std::move(request));
+}
+
+void LeaseKeeper::renew_due_locked() {
+  if (leases_.empty() && once_.empty()) return;
+  ensure_stream_locked();
+  const auto now = Clock::now();
+  if (current_.stream && !down_ && unanswered_too_long_locked(now)) {
+    down_ = true;
+    transport_.stream_failed(current_.stream->endpoint());
+    current_.stream->cancel();
+    ensure_stream_locked();  // on another endpoint; sends every renewal again
+  }
+  for (const auto& state : leases_) {
+    std::lock_guard s(state->mutex);
+    if (state->lost) continue;
+    if (state->first_answer && now >= state->deadline) {
+      state->lose_locked(LeaseLoss::expired);
+      continue;
     }
-    for (const auto& entry : once_) send_locked(entry.first);
-  }
-
-  void send_locked(std::int64_t id) {
-    auto request = std::make_unique<pb::LeaseKeepAliveRequest>();
-    request->set_id(id);
-    current_.stream->write(std::move(request));
-  }
-
-  // Sends the renewals that are due and declares lost the leases whose deadline has passed.
-  // A stream whose member leaves a renewal unanswered for a third of the lease's TTL is
-  // abandoned for another endpoint, well before the lease could expire: a hung member (a frozen
-  // process, a partition that leaves the socket open) must not take the lease with it while
-  // the other members could renew it. HTTP/2 keep-alive would notice only after
-  // keepalive_time + keepalive_timeout, which may be longer than the TTL.
-  void renew_due_locked() {
-    if (leases_.empty() && once_.empty()) return;
-    ensure_stream_locked();
-    const auto now = Clock::now();
-    if (current_.stream && !down_ && unanswered_too_long_locked(now)) {
-      down_ = true;
-      transport_.stream_failed(current_.stream->endpoint());
-      current_.stream->cancel();
-      ensure_stream_locked();  // on another endpoint; sends every renewal again
-    }
-    for (const auto& state : leases_) {
-      std::lock_guard s(state->mutex);
-      if (state->lost) continue;
-      if (state->first_answer && now >= state->deadline) {
-        state->lose_locked(LeaseLoss::expired);
-        continue;
-      }
-      if (now >= state->next_send) {
-        if (state->sent_at == Clock::time_point{}) state->sent_at = now;
-        // Until answered, ask again every half second: a lost stream must not cost the lease.
-        state->next_send = now + std::chrono::milliseconds(500);
-        send_locked(static_cast<std::int64_t>(state->id));
-      }
+    if (now >= state->next_send) {
+      if (state->sent_at == Clock::time_point{}) state->sent_at = now;
+      // Until answered, ask again every half second: a lost stream must not cost the lease.
+      state->next_send = now + std::chrono::milliseconds(500);
+      send_locked(static_cast<std::int64_t>(state->id));
     }
   }
+}
 
-  /// Whether a renewal sent on the current stream has waited for its answer longer than a third
-  /// of its lease's TTL (half a second at least; one second before the TTL is known).
-  bool unanswered_too_long_locked(Clock::time_point now) const {
-    for (const auto& state : leases_) {
-      std::lock_guard s(state->mutex);
-      if (state->lost || state->sent_at == Clock::time_point{}) continue;
-      const auto since = std::max(state->sent_at, stream_opened_);
-      const auto limit = state->ttl > 0 ? std::max<Clock::duration>(std::chrono::milliseconds(500),
-                                                                    std::chrono::seconds(state->ttl) / 3)
-                                        : Clock::duration(std::chrono::seconds(1));
-      if (now - since > limit) return true;
-    }
-    return false;
+bool LeaseKeeper::unanswered_too_long_locked(Clock::time_point now) const {
+  for (const auto& state : leases_) {
+    std::lock_guard s(state->mutex);
+    if (state->lost || state->sent_at == Clock::time_point{}) continue;
+    const auto since = std::max(state->sent_at, stream_opened_);
+    // In milliseconds: a third of a whole number of seconds, in seconds, would be cut down to
+    // one (a TTL of 2 s would wait 500 ms instead of 666, one of 5 s 1 s instead of 1.67).
+    const auto limit = state->ttl > 0
+                           ? std::max<Clock::duration>(std::chrono::milliseconds(500),
+                                                       std::chrono::milliseconds(state->ttl * 1000) / 3)
+                           : Clock::duration(std::chrono::seconds(1));
+    if (now - since > limit) return true;
   }
+  return false;
+}
 
-  void on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse& r) {
-    std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>> waiters;
-    {
-      std::lock_guard lock(mutex_);
-      if (gen != generation_ || closing_) return;
-      const auto now = Clock::now();
-      for (const auto& state : leases_) {
-        if (state->id != static_cast<LeaseId>(r.id())) continue;
-        std::lock_guard s(state->mutex);
-        if (state->lost) continue;
-        if (r.ttl() <= 0) {
-          // Gone at the server. Before our deadline only a revoke explains it.
-          const bool early = !state->first_answer || now < state->deadline;
-          state->first_answer = true;
-          state->lose_locked(early ? LeaseLoss::revoked : LeaseLoss::expired);
-          continue;
-        }
-        const auto sent = state->sent_at == Clock::time_point{} ? now : state->sent_at;
-        state->ttl = r.ttl();
-        state->deadline = sent + std::chrono::seconds(r.ttl());
-        state->next_send = sent + std::chrono::milliseconds(r.ttl() * 1000 / 3);
-        state->sent_at = {};
-        state->first_answer = true;
-        state->cv.notify_all();
-        if (state->on_change) state->on_change();
-      }
-      auto it = once_.find(r.id());
-      if (it != once_.end()) {
-        waiters.swap(it->second);
-        once_.erase(it);
-      }
-    }
-    const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()};
-    for (auto& w : waiters) {
-      if (r.ttl() <= 0) {
-        w(CallStatus{make_error_code(Errc::lease_not_found), "etcdserver: requested lease not found"},
-          result);
-      } else {
-        w(CallStatus{}, result);
-      }
-    }
-  }
-
-  void on_done(std::uint64_t gen, const transport::Status& status) {
+void LeaseKeeper::on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse& r) {
+  std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>> waiters;
+  {
     std::lock_guard lock(mutex_);
     if (gen != generation_ || closing_) return;
-    down_ = true;
-    if (transport::is_token_error(status.message) && transport_.has_credentials()) {
-      // Refused for its token (neither etcd 3.4 nor 3.5 checks keep-alives; others may): the
-      // next stream opens with a new one. A failed authentication leaves the leases to expire
-      // and be reported lost, as a broken stream would.
-      refreshing_ = true;
-      // The answer may come at once, on this thread, under this lock: take it on the executor.
-      transport_.refresh_token(stream_token_,
-                               [weak = weak_from_this(), executor = executor_](transport::Status) {
-                                 asio::post(executor, [weak] {
-                                   if (auto k = weak.lock()) {
-                                     std::lock_guard keeper_lock(k->mutex_);
-                                     k->refreshing_ = false;
-                                   }
-                                 });
-                               });
-      return;
+    const auto now = Clock::now();
+    for (const auto& state : leases_) {
+      if (state->id != static_cast<LeaseId>(r.id())) continue;
+      std::lock_guard s(state->mutex);
+      if (state->lost) continue;
+      if (r.ttl() <= 0) {
+        // Gone at the server. Before our deadline only a revoke explains it.
+        const bool early = !state->first_answer || now < state->deadline;
+        state->first_answer = true;
+        state->lose_locked(early ? LeaseLoss::revoked : LeaseLoss::expired);
+        continue;
+      }
+      const auto sent = state->sent_at == Clock::time_point{} ? now : state->sent_at;
+      state->ttl = r.ttl();
+      state->deadline = sent + std::chrono::seconds(r.ttl());
+      state->next_send = sent + std::chrono::milliseconds(r.ttl() * 1000 / 3);
+      state->sent_at = {};
+      state->first_answer = true;
+      state->cv.notify_all();
+      if (state->on_change) state->on_change();
     }
-    if (status.code != 1 && current_.stream) transport_.stream_failed(current_.stream->endpoint());
-    // The next tick opens a stream on another endpoint and resends; keep_alive_once callers keep
-    // waiting for it (within their own deadline).
+    auto it = once_.find(r.id());
+    if (it != once_.end()) {
+      waiters.swap(it->second);
+      once_.erase(it);
+    }
   }
+  const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()};
+  for (auto& w : waiters) {
+    if (r.ttl() <= 0) {
+      w(CallStatus{make_error_code(Errc::lease_not_found), "etcdserver: requested lease not found"},
+        result);
+    } else {
+      w(CallStatus{}, result);
+    }
+  }
+}
 
-  transport::Transport& transport_;
-  asio::steady_timer timer_;
-  asio::any_io_executor executor_;
-  std::mutex mutex_;
-  bool closing_ = false;
-  bool ticking_ = false;  // the timer is armed, or about to be
-  bool down_ = false;
-  bool refreshing_ = false;   // a new token is being fetched; no stream opens meanwhile
-  std::string stream_token_;  // the token the current stream carries
-  std::uint64_t generation_ = 0;
-  Clock::time_point stream_opened_{};
-  Slot current_;
-  std::vector<Slot> dead_;
-  std::set<std::shared_ptr<KeepAliveState>> leases_;
-  std::map<std::int64_t, std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>>> once_;
-};
+void LeaseKeeper::on_done(std::uint64_t gen, const transport::Status& status) {
+  std::lock_guard lock(mutex_);
+  if (gen != generation_ || closing_) return;
+  down_ = true;
+  if (transport::is_token_error(status.message) && transport_.has_credentials()) {
+    // Refused for its token (neither etcd 3.4 nor 3.5 checks keep-alives; others may): the
+    // next stream opens with a new one. A failed authentication leaves the leases to expire
+    // and be reported lost, as a broken stream would.
+    refreshing_ = true;
+    // The answer may come at once, on this thread, under this lock: take it on the executor.
+    transport_.refresh_token(stream_token_,
+                             [weak = weak_from_this(), executor = executor_](transport::Status) {
+                               asio::post(executor, [weak] {
+                                 if (auto k = weak.lock()) {
+                                   std::lock_guard keeper_lock(k->mutex_);
+                                   k->refreshing_ = false;
+                                 }
+                               });
+                             });
+    return;
+  }
+  if (status.code != 1 && current_.stream) transport_.stream_failed(current_.stream->endpoint());
+  // The next tick opens a stream on another endpoint and resends; keep_alive_once callers keep
+  // waiting for it (within their own deadline).
+}
 
 std::shared_ptr<LeaseKeeper> ClientCore::lease_keeper() {
   std::lock_guard lock(hubs_mutex_);
