@@ -2,7 +2,8 @@
 // etcd v2's vocabulary on etcd v3: set with a TTL, compare-and-swap, compare-and-delete, in-order
 // keys, directories, version, machines and stats, as free functions over a Client. The v2 path
 // is the v3 key, and a directory is the prefix `<dir>/` (with the marker key `<dir>/` for an
-// empty directory made by create_dir). The README maps each v2 call to its function here.
+// empty directory made by create_dir). docs/guide/v2-vocabulary.md maps each v2 call to its
+// function here.
 #pragma once
 
 #include <chrono>

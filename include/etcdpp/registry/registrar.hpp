@@ -3,7 +3,7 @@
 // applications' routes, resolves nodes and applications, reads layered typed configuration
 // (config.hpp, typed_value.hpp) and reports cluster events in order with no gap. Its key layout
 // is that of Ergo's etcd registrar, so both kinds of node see each other join and leave and read
-// the same configuration (see README, "Service registry", for what interoperates).
+// the same configuration (docs/guide/registry.md says what interoperates).
 #pragma once
 
 #include <chrono>
