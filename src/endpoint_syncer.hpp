@@ -72,7 +72,7 @@ class EndpointSyncer : public std::enable_shared_from_this<EndpointSyncer> {
           try {
             found.push_back(Endpoint::parse(url));
           } catch (const Error&) {
-            // A URL this client cannot use (https, for now): not an endpoint for it.
+            // A URL this client cannot use (a scheme Endpoint::parse refuses): not an endpoint.
           }
         }
       }
