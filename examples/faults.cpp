@@ -42,7 +42,8 @@ int main() try {
                                      [&](std::error_code ec, const etcdpp::WatchBatch& batch) {
                                        if (!ec) seen += static_cast<int>(batch.events.size());
                                      });
-  const auto lease = client.lease_grant(5);
+  // Ten seconds: room for renewals to move past a frozen member and then a killed one in a row.
+  const auto lease = client.lease_grant(10);
   etcdpp::KeepAlive keep_alive = client.keep_alive(lease.id);
   client.put("alive", "yes", {.lease = lease.id});
 
@@ -77,9 +78,15 @@ int main() try {
   while (seen < written && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
   const auto stored = client.get("faults/", {.prefix = true, .count_only = true}).count;
-  const bool lease_lived = keep_alive.alive() && client.get("alive").has_value();
+  const bool kept = keep_alive.alive();
+  const bool key_stayed = client.get("alive").has_value();
+  const bool lease_lived = kept && key_stayed;
   std::cout << "faults: " << stored << " of " << written << " keys stored, the watch saw "
             << seen << ", the lease " << (lease_lived ? "lived" : "was lost") << std::endl;
+  if (!lease_lived) {
+    std::cout << "faults: keep-alive " << (kept ? "alive" : "reported lost") << ", its key "
+              << (key_stayed ? "stayed" : "is gone") << std::endl;
+  }
   return stored == written && seen == written && lease_lived ? 0 : 1;
 } catch (const std::exception& e) {
   std::cerr << "faults: " << e.what() << std::endl;

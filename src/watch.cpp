@@ -665,6 +665,19 @@ void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
 
 namespace {
 
+/// The count-only read at a watch's start revision that tells a compacted one at once: local
+/// (serializable), over the watch's own range.
+GetOptions start_probe(const WatchOptions& options) {
+  GetOptions at;
+  at.range_end = options.range_end;
+  at.prefix = options.prefix;
+  at.from_key = options.from_key;
+  at.revision = options.start_revision;
+  at.serializable = true;
+  at.count_only = true;
+  return at;
+}
+
 std::string start_compacted(const std::string& what, const WatchOptions& options,
                             std::int64_t compacted) {
   std::string text = what + ": start revision " + std::to_string(options.start_revision) +
@@ -742,14 +755,7 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
   }
   creation->start(timeout_, canceller);
   if (options.start_revision > 0) {
-    GetOptions at;
-    at.range_end = options.range_end;
-    at.prefix = options.prefix;
-    at.from_key = options.from_key;
-    at.revision = options.start_revision;
-    at.serializable = true;
-    at.count_only = true;
-    start_get(key, at,
+    start_get(key, start_probe(options),
               [probe, weak = std::weak_ptr(creation)](detail::CallStatus status, GetResult) {
                 {
                   std::lock_guard p(probe->mutex);
@@ -774,14 +780,7 @@ Watch Client::watch(std::string_view key, const WatchOptions& options,
   std::optional<detail::Waiter<GetResult>> probe;
   if (options.start_revision > 0) {
     probe.emplace();
-    GetOptions at;
-    at.range_end = options.range_end;
-    at.prefix = options.prefix;
-    at.from_key = options.from_key;
-    at.revision = options.start_revision;
-    at.serializable = true;
-    at.count_only = true;
-    start_get(std::string(key), at, probe->callback(), nullptr);
+    start_get(std::string(key), start_probe(options), probe->callback(), nullptr);
   }
   auto hub = core_->watch_hub();
   hub->add(state);
