@@ -7,7 +7,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "detail/status.hpp"
 
 namespace etcdpp::detail {
 namespace {
@@ -15,10 +14,6 @@ namespace {
 constexpr auto as_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
-
-void throw_on(std::error_code ec, std::string_view call, std::string_view key) {
-  if (ec) throw_if_failed(call, key, CallStatus{ec, ec.message()});
-}
 
 asio::awaitable<GetResult> co_get(const Client& client, std::string key,
                                   const GetOptions& options) {

@@ -62,13 +62,10 @@ inline WatchOptions watch_from(std::int64_t start_revision, Only only, bool pref
   return options;
 }
 
-/// Throws Error with `ec`, naming `call` and `key`, when `ec` is set.
-void throw_on(std::error_code ec, std::string_view call, std::string_view key);
-
 /// The Client's calls, awaited: they throw the Client's Error, naming the call and the key (a
-/// transaction's first key). Callers name
-/// their options before the co_await: GCC 12 mis-copies an aggregate temporary holding a
-/// std::string inside a co_await expression (README, "Known compiler issue").
+/// transaction's first key). Callers name their options before the co_await: GCC 12 mis-copies
+/// an aggregate temporary holding a std::string inside a co_await expression (README, "Known
+/// compiler issue").
 asio::awaitable<GetResult> co_get(const Client& client, std::string key,
                                   const GetOptions& options);
 asio::awaitable<TxnResult> co_txn(const Client& client, Txn txn);

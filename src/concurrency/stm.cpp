@@ -227,7 +227,7 @@ asio::awaitable<void> fetch(const Client& client, StmState& state, std::vector<s
       options.serializable = false;
       continue;
     }
-    etcdpp::detail::throw_on(ec, "stm read", keys.front());
+    if (error) std::rethrow_exception(error);  // the Client's own Error, with its words
     state.record(keys, result);
     co_return;
   }
@@ -295,7 +295,7 @@ asio::awaitable<StmResult> run(Client client, StmFunction apply, StmOptions opti
                             "\": outcome unknown (it may have been applied, and was not sent "
                             "again): " + ec.message());
       }
-      etcdpp::detail::throw_on(ec, "stm commit", state.some_key());
+      if (error) std::rethrow_exception(error);
       if (result.succeeded) co_return StmResult{result.header, attempt};
       if (attempt >= options.max_attempts) {
         throw Error(make_error_code(Errc::aborted),
