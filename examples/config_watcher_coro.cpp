@@ -37,10 +37,13 @@ asio::awaitable<void> watch_config(etcdpp::Client client, Config& config) {
       co_await client.async_get("config/", whole_prefix, asio::use_awaitable);
   for (const etcdpp::KeyValue& kv : initial.kvs) config[kv.key] = kv.value;
 
-  // From the revision after the read: no change falls between the two. No callback: pulled.
+  // From the revision after the read: no change falls between the two. Created with co_await,
+  // so the thread runs the other coroutine meanwhile.
   const etcdpp::WatchOptions after_the_read{.prefix = true,
                                             .start_revision = initial.header.revision + 1};
-  etcdpp::Watch watch = client.watch("config/", after_the_read);
+  const etcdpp::Watch::Callback pulled;  // none: batches are pulled with async_next
+  etcdpp::Watch watch =
+      co_await client.async_watch("config/", after_the_read, pulled, asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, change_config(client), rethrow);
 
