@@ -37,8 +37,8 @@ asio::awaitable<void> watch_config(etcdpp::Client client, Config& config) {
       co_await client.async_get("config/", whole_prefix, asio::use_awaitable);
   for (const etcdpp::KeyValue& kv : initial.kvs) config[kv.key] = kv.value;
 
-  // From the revision after the read: no change falls between the two. Created with co_await,
-  // so the thread runs the other coroutine meanwhile.
+  // From the revision after the read: no change falls between the two. Created with co_await:
+  // no thread waits while etcd creates it.
   const etcdpp::WatchOptions after_the_read{.prefix = true,
                                             .start_revision = initial.header.revision + 1};
   const etcdpp::Watch::Callback pulled;  // none: batches are pulled with async_next
