@@ -25,6 +25,14 @@ ClientCore::ClientCore(const ClientOptions& options) : options_(options) {
   if (options.endpoints.empty()) {
     throw_error(make_error_code(Errc::invalid_endpoint), "Client: no endpoint given");
   }
+  if (options.endpoints.size() > transport::kMaxEndpoints) {
+    throw_error(make_error_code(Errc::invalid_option),
+                "ClientOptions: " + std::to_string(options.endpoints.size()) +
+                    " endpoints given; a Client takes at most " +
+                    std::to_string(transport::kMaxEndpoints) +
+                    " (give a few members of the cluster and set auto_sync_interval to learn the "
+                    "others)");
+  }
   std::vector<Endpoint> endpoints;
   for (const auto& text : options.endpoints) endpoints.push_back(Endpoint::parse(text));
   const auto check = [](bool ok, const char* what) {

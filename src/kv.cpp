@@ -3,6 +3,7 @@
 #include "etcdpp/kv.hpp"
 
 #include "detail/convert.hpp"
+#include "etcdpp/error.hpp"
 
 namespace etcdpp {
 
@@ -24,6 +25,17 @@ namespace detail {
 
 KeyRange key_range(std::string_view ns, std::string_view key, std::string_view range_end,
                    bool prefix, bool from_key) {
+  if (int(!range_end.empty()) + int(prefix) + int(from_key) > 1) {
+    // Which one was meant cannot be guessed; a read or a delete of the wrong range is worse
+    // than no call at all.
+    std::string set;
+    if (!range_end.empty()) set = "range_end";
+    if (prefix) set += set.empty() ? "prefix" : " and prefix";
+    if (from_key) set += set.empty() ? "from_key" : " and from_key";
+    throw Error(make_error_code(Errc::invalid_argument),
+                "the range of key \"" + std::string(key) + "\" is given twice (" + set +
+                    " are set together); set at most one of range_end, prefix and from_key");
+  }
   // The end in the caller's terms: a prefix is its own prefix's end, from-key runs to the end.
   std::string end = prefix     ? prefix_range_end(key)
                     : from_key ? std::string(1, '\0')

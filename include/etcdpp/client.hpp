@@ -101,8 +101,9 @@ struct TlsOptions {
 /// How a Client connects. Fill it with designated initializers:
 /// `Client client({.endpoints = {"127.0.0.1:2379"}, .call_timeout = 2s});`
 struct ClientOptions {
-  /// Endpoints of the cluster's members. Calls go to one of them and fail over to the next when
-  /// it is unreachable.
+  /// Endpoints of the cluster's members, at most 64 (more throw Error, Errc::invalid_option:
+  /// give a few members and let auto_sync_interval learn the others). Calls go to one of them
+  /// and fail over to the next when it is unreachable.
   std::vector<std::string> endpoints;
   /// How long a connection attempt to one endpoint may take before the next one is tried.
   std::chrono::milliseconds connect_timeout{2000};
@@ -142,6 +143,13 @@ struct ClientOptions {
   /// holds its request, its response and gRPC's state for it (about 15 KiB): 100,000 calls
   /// issued at once hold 1.5 GB and mostly run out their deadline waiting. Zero: no bound.
   std::size_t max_calls_in_flight = 0;
+  /// Fail fast when no endpoint can be reached. Off (the default), a call whose endpoints all
+  /// refuse connections retries within its deadline, which rides out a restart of the cluster,
+  /// and then fails with the last refusal. On, it fails at once with Errc::unavailable, naming
+  /// the endpoint and the cause, as soon as every endpoint has refused a connection within
+  /// the last reconnect_backoff_max (nothing was sent, so a write had no effect). For
+  /// programs that must not wait for a cluster that is not there: health checks, CLIs.
+  bool fail_fast = false;
   /// Executor on which asynchronous completions run when their handler has no associated
   /// executor. When empty, the client runs one thread of its own for them.
   asio::any_io_executor executor;

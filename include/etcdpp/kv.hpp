@@ -45,7 +45,8 @@ enum class SortTarget { key, version, create_revision, mod_revision, value };
 ///
 /// The range is chosen by at most one of `range_end`, `prefix` and `from_key`:
 /// `range_end` reads [key, range_end); `prefix` reads every key starting with `key`;
-/// `from_key` reads every key >= `key`.
+/// `from_key` reads every key >= `key`. Setting two of them is refused before anything is sent:
+/// the call throws Error (Errc::invalid_argument) naming them, on either face.
 struct GetOptions {
   std::string range_end;
   bool prefix = false;

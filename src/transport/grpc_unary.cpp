@@ -283,6 +283,13 @@ void GrpcTransport::attempt_done(const std::shared_ptr<UnaryCall>& call,
     attempt(call);
     return;
   }
+  if (options_.fail_fast && verdict == Verdict::retry_next_endpoint) {
+    // Every endpoint has refused a connection within reconnect_backoff_max: the caller asked
+    // not to wait for a cluster that is not there.
+    call->last.message += " (every endpoint refuses connections; fail_fast is set)";
+    finish(call, call->last);
+    return;
+  }
   const auto wait =
       backoff(call->attempt, options_.retry_backoff_base, options_.retry_backoff_max, random01());
   if (Clock::now() + wait >= call->options.deadline) {

@@ -150,6 +150,9 @@ class Transport {
 /// token where auth is on, or a token older than the auth store. A new token may cure it.
 bool is_token_error(std::string_view message) noexcept;
 
+/// The most endpoints a transport serves (ClientOptions refuses more; auto-sync adds no more).
+inline constexpr std::size_t kMaxEndpoints = 64;
+
 /// A transport over gRPC channels, one per endpoint.
 std::unique_ptr<Transport> make_grpc_transport(const ClientOptions& options,
                                                std::vector<Endpoint> endpoints);

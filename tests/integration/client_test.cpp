@@ -84,6 +84,84 @@ TEST(ClientTest, StoppedServerGivesUnavailableWithinTheDeadlineThenRecoversQuick
   EXPECT_EQ(kv->value, "1");
 }
 
+TEST(ClientTest, FailFastGivesUpAtOnceWhenEveryEndpointRefuses) {
+  const std::vector<std::string> closed = {closed_endpoint(), closed_endpoint()};
+  // Without fail_fast the same calls retry until their 4 s deadline (the test above).
+  Client client({.endpoints = closed, .call_timeout = 4s, .fail_fast = true});
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    client.put("fast", "1");
+    ADD_FAILURE() << "a put to closed ports succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unavailable) << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("put \"fast\""), std::string::npos) << what;
+    EXPECT_NE(what.find("fail_fast"), std::string::npos) << what;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+
+  // The asynchronous face gives up as fast, with the same exception.
+  const auto async_start = std::chrono::steady_clock::now();
+  auto future = client.async_get("fast", asio::use_future);
+  EXPECT_THROW(future.get(), Error);
+  EXPECT_LT(std::chrono::steady_clock::now() - async_start, 2s);
+
+  // With one live endpoint among them, fail_fast changes nothing: the call fails over.
+  Client mixed({.endpoints = {closed[0], test::node().client_endpoint()},
+                .call_timeout = 4s,
+                .fail_fast = true});
+  TestPrefix p(mixed);
+  EXPECT_GT(mixed.put(p("k"), "v").header.revision, 0);
+}
+
+TEST(ClientTest, MoreThanSixtyFourEndpointsAreRefusedByName) {
+  std::vector<std::string> many;
+  for (int i = 0; i < 65; ++i) many.push_back("127.0.0.1:" + std::to_string(20000 + i));
+  try {
+    Client client({.endpoints = many});
+    ADD_FAILURE() << "a Client took 65 endpoints";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_option) << e.what();
+    EXPECT_NE(std::string(e.what()).find("65 endpoints"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most 64"), std::string::npos) << e.what();
+  }
+  many.pop_back();
+  Client ok({.endpoints = many, .call_timeout = 200ms});  // 64 is allowed
+  EXPECT_EQ(ok.endpoints().size(), 64u);
+}
+
+TEST(ClientTest, ConflictingRangeOptionsAreRefusedAndNothingIsDeleted) {
+  Client client = test::client();
+  TestPrefix p(client);
+  client.put(p("a"), "1");
+  client.put(p("b"), "2");
+  const auto expect_refused = [](const auto& call, const std::string& named) {
+    try {
+      call();
+      ADD_FAILURE() << "conflicting range options were taken (" << named << ")";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("at most one"), std::string::npos) << e.what();
+    }
+  };
+  expect_refused([&] { client.delete_range(p("a"), {.prefix = true, .from_key = true}); },
+                 "prefix and from_key");
+  expect_refused([&] { client.delete_range(p("a"), {.range_end = p("z"), .prefix = true}); },
+                 "range_end and prefix");
+  expect_refused([&] { client.get(p("a"), {.range_end = p("z"), .from_key = true}); },
+                 "range_end and from_key");
+  expect_refused([&] { client.watch(p(""), {.prefix = true, .from_key = true}); },
+                 "prefix and from_key");
+  const GetOptions both{.prefix = true, .from_key = true};
+  expect_refused([&] { client.async_get(p(""), both, asio::use_future).get(); },
+                 "prefix and from_key");
+  expect_refused(
+      [&] { client.txn(Txn().then(Op::delete_range(p(""), {.prefix = true, .from_key = true}))); },
+      "prefix and from_key");
+  EXPECT_EQ(client.get(p.str(), {.prefix = true, .count_only = true}).count, 2);
+}
+
 TEST(ClientTest, DeadlinePassesOnAPausedServer) {
   embedded::Node node;
   Client client({.endpoints = {node.client_endpoint()}});

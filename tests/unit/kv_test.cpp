@@ -33,6 +33,27 @@ TEST(KvTest, WithoutANamespaceRangesAreEtcdsOwn) {
   EXPECT_EQ(key_range("", "", "", false, false).key, "");
 }
 
+TEST(KvTest, TwoWaysOfChoosingTheRangeAreRefusedNamingBoth) {
+  const auto refused = [](std::string_view range_end, bool prefix, bool from_key) -> std::string {
+    try {
+      key_range("", "k", range_end, prefix, from_key);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::invalid_argument);
+      return e.what();
+    }
+    return "taken";
+  };
+  EXPECT_NE(refused("", true, true).find("prefix and from_key are set together"),
+            std::string::npos);
+  EXPECT_NE(refused("z", true, false).find("range_end and prefix"), std::string::npos);
+  EXPECT_NE(refused("z", false, true).find("range_end and from_key"), std::string::npos);
+  EXPECT_NE(refused("z", true, true).find("range_end and prefix and from_key"), std::string::npos);
+  EXPECT_NE(refused("z", true, true).find("\"k\""), std::string::npos);
+  EXPECT_EQ(refused("z", false, false), "taken");
+  EXPECT_EQ(refused("", true, false), "taken");
+  EXPECT_EQ(refused("", false, true), "taken");
+}
+
 TEST(KvTest, ANamespaceMapsKeysAndEndsAsGosNamespaceDoes) {
   // One key, an explicit end, a prefix, from-key.
   EXPECT_EQ(key_range("n/", "k", "", false, false).key, "n/k");
