@@ -3,6 +3,7 @@
 #include "etcdpp/kv.hpp"
 
 #include "detail/convert.hpp"
+#include "detail/status.hpp"
 #include "etcdpp/error.hpp"
 
 namespace etcdpp {
@@ -32,9 +33,10 @@ KeyRange key_range(std::string_view ns, std::string_view key, std::string_view r
     if (!range_end.empty()) set = "range_end";
     if (prefix) set += set.empty() ? "prefix" : " and prefix";
     if (from_key) set += set.empty() ? "from_key" : " and from_key";
-    throw Error(make_error_code(Errc::invalid_argument),
-                "the range of key \"" + std::string(key) + "\" is given twice (" + set +
-                    " are set together); set at most one of range_end, prefix and from_key");
+    throw_if_failed("the range of key", key,
+                    CallStatus{make_error_code(Errc::invalid_argument),
+                               "given twice (" + set + " are set together); set at most one of "
+                                                       "range_end, prefix and from_key"});
   }
   // The end in the caller's terms: a prefix is its own prefix's end, from-key runs to the end.
   std::string end = prefix     ? prefix_range_end(key)

@@ -298,7 +298,6 @@ class GrpcTransport final : public Transport {
   ClientOptions options_;
   /// TLS credentials of the endpoints that use TLS; made with the first of them.
   std::shared_ptr<grpc::ChannelCredentials> tls_;
-  static constexpr std::size_t kMaxEndpoints = transport::kMaxEndpoints;
   mutable std::mutex endpoints_mutex_;
   std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
   std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
