@@ -16,9 +16,11 @@ namespace etcdpp {
 
 /// A permission of a role over one key, a range [key, range_end), or a prefix.
 struct Permission {
+  /// What a permission allows: reading (ranges, watches), writing (puts, deletes), or both.
   enum class Type { read, write, readwrite };
 
-  Type type = Type::read;
+  Type type = Type::read;  ///< What the permission allows.
+  /// The one key, or the first key of the range (the prefix itself, for of_prefix).
   std::string key;
   /// Empty for the one key `key`; "\0" for every key from `key` on.
   std::string range_end;
@@ -30,52 +32,65 @@ struct Permission {
   /// On every key that starts with `prefix` (every key when it is empty).
   static Permission of_prefix(Type type, std::string_view prefix);
 
-  bool operator==(const Permission&) const = default;
+  bool operator==(const Permission&) const = default;  ///< Member-wise comparison.
 };
 
 /// What the Auth API's writes answer (enable, disable, user and role changes).
 struct AuthResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term).
   ResponseHeader header;
 
-  bool operator==(const AuthResult&) const = default;
+  bool operator==(const AuthResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::auth_status answers.
 struct AuthStatusResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term); all zero when
+  /// `enabled` was inferred from a refusal (etcd 3.4, or auth on and no credentials given).
   ResponseHeader header;
-  bool enabled = false;
+  bool enabled = false;  ///< Whether authentication is on.
   /// The revision of the auth store when etcd reports it (its AuthStatus call, etcd 3.5 and
-  /// later); 0 from etcd 3.4, which has no such call.
+  /// later); 0 from etcd 3.4, which has no such call, and when auth is on but this Client has
+  /// no credentials.
   std::uint64_t revision = 0;
 
-  bool operator==(const AuthStatusResult&) const = default;
+  bool operator==(const AuthStatusResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::user_get answers.
 struct UserGetResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term).
   ResponseHeader header;
   std::vector<std::string> roles;  ///< The roles granted to the user.
 
-  bool operator==(const UserGetResult&) const = default;
+  bool operator==(const UserGetResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::user_list answers.
 struct UserListResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term).
   ResponseHeader header;
-  std::vector<std::string> users;
+  std::vector<std::string> users;  ///< The name of every user.
 
-  bool operator==(const UserListResult&) const = default;
+  bool operator==(const UserListResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::role_get answers.
 struct RoleGetResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term).
   ResponseHeader header;
   std::vector<Permission> permissions;  ///< The role's key permissions.
 
-  bool operator==(const RoleGetResult&) const = default;
+  bool operator==(const RoleGetResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::role_list answers.
 struct RoleListResult {
+  /// The header of etcd's response (cluster id, member id, revision, raft term).
   ResponseHeader header;
-  std::vector<std::string> roles;
+  std::vector<std::string> roles;  ///< The name of every role.
 
-  bool operator==(const RoleListResult&) const = default;
+  bool operator==(const RoleListResult&) const = default;  ///< Member-wise comparison.
 };
 
 namespace detail {

@@ -33,10 +33,12 @@ class ClientCore;
 /// An etcd endpoint, parsed. Accepted forms: `host:port`, `http://host:port`,
 /// `https://host:port` (TLS, see TlsOptions), `[v6addr]:port`, `unix:///path`, `unix:path`.
 struct Endpoint {
+  /// How the endpoint is reached: http (TCP; `host:port` or `http://`, with TLS all the same
+  /// once a TlsOptions field is set), https (TCP with TLS) or unix_socket (no TLS).
   enum class Scheme { http, https, unix_socket };
-  Scheme scheme = Scheme::http;
+  Scheme scheme = Scheme::http;  ///< From the text's scheme; http when it names none.
   std::string host;      ///< Host name or address (IPv6 without brackets); empty for unix.
-  std::uint16_t port = 0;
+  std::uint16_t port = 0;  ///< TCP port, 1 to 65535; 0 for unix.
   std::string path;      ///< Socket path, for unix.
 
   /// Parses `text`, less the blanks around it; throws Error (Errc::invalid_endpoint) naming the
@@ -45,11 +47,12 @@ struct Endpoint {
   /// Back to text: `host:port`, `[v6]:port` or `unix:///path` (without http:// or https://).
   std::string to_string() const;
 
-  bool operator==(const Endpoint&) const = default;
+  bool operator==(const Endpoint&) const = default;  ///< Member-wise comparison.
 };
 
 /// What a Client knows of one of its endpoints now (Client::connection_info).
 struct EndpointInfo {
+  /// How the client's connection to the endpoint stands.
   enum class State {
     idle,        ///< No connection, none being made (nothing was sent there lately).
     connecting,  ///< A connection is being made.
@@ -57,7 +60,7 @@ struct EndpointInfo {
     failing,     ///< The connection or a call there failed; it is tried again at next_retry.
   };
   std::string endpoint;  ///< As Endpoint::to_string writes it.
-  State state = State::idle;
+  State state = State::idle;  ///< The connection's state when connection_info() was called.
   /// For a failing endpoint: until when calls prefer the other endpoints (then it is tried
   /// again). Empty when it is not avoided.
   std::optional<std::chrono::system_clock::time_point> next_retry;
@@ -67,7 +70,7 @@ struct EndpointInfo {
   /// Streams open on it: the watch stream, the lease keep-alive stream, snapshots.
   std::size_t streams = 0;
 
-  bool operator==(const EndpointInfo&) const = default;
+  bool operator==(const EndpointInfo&) const = default;  ///< Member-wise comparison.
 };
 
 /// "idle", "connecting", "connected" or "failing".
@@ -79,15 +82,17 @@ std::string to_string(const std::vector<EndpointInfo>& endpoints);
 /// TLS for https:// endpoints (and for every `host:port` endpoint once any field is set). The
 /// CA, the client certificate and its key may each be given as a file or as PEM text, not both.
 struct TlsOptions {
-  /// CA certificates that sign the servers' certificates. Neither: the system's CAs.
+  /// A PEM file of the CA certificates that sign the servers' certificates. Neither this nor
+  /// ca_pem: the system's CAs.
   std::string ca_file{};
-  std::string ca_pem{};
-  /// The client's certificate and private key, for servers that require one (mutual TLS,
-  /// etcd's --client-cert-auth). Both or neither.
+  std::string ca_pem{};  ///< The same CA certificates as PEM text, instead of ca_file.
+  /// A PEM file of the client's certificate, for servers that require one (mutual TLS, etcd's
+  /// --client-cert-auth). The certificate and its key come both or neither: one without the
+  /// other, or a file and PEM text for the same item, throws Error (Errc::invalid_option).
   std::string cert_file{};
-  std::string cert_pem{};
-  std::string key_file{};
-  std::string key_pem{};
+  std::string cert_pem{};   ///< The client's certificate as PEM text, instead of cert_file.
+  std::string key_file{};   ///< A PEM file of the private key of the client's certificate.
+  std::string key_pem{};    ///< That private key as PEM text, instead of key_file.
   /// The name the server's certificate must carry, instead of the endpoint's host.
   std::string server_name{};
 
@@ -114,18 +119,25 @@ struct ClientOptions {
   /// rest; a call that runs out its deadline without a word from its member sends the next
   /// calls elsewhere. (A write is never sent twice: it fails with deadline_exceeded.)
   std::chrono::milliseconds call_timeout{5000};
-  /// HTTP/2 keep-alive pings on idle connections, and how long to wait for their answer; a dead
-  /// peer is noticed within their sum. Zero disables the pings.
+  /// Interval of HTTP/2 keep-alive pings on a connection that carries a call or a stream (one
+  /// that carries none is not pinged); a dead peer is noticed within keepalive_time +
+  /// keepalive_timeout. Zero disables the pings. etcd refuses pings more often than every 5 s
+  /// by default (its --grpc-keepalive-min-time).
   std::chrono::milliseconds keepalive_time{10000};
+  /// How long a keep-alive ping waits for its answer before the connection is dropped as dead.
   std::chrono::milliseconds keepalive_timeout{5000};
-  /// Largest message sent or received. etcd's own limit on requests is 1.5 MiB by default
-  /// (--max-request-bytes); its answers may be larger.
+  /// Largest message sent, in bytes; a larger request fails with Errc::resource_exhausted.
+  /// etcd's own limit on requests is 1.5 MiB by default (--max-request-bytes).
   int max_send_message_size = 2 * 1024 * 1024;
+  /// Largest message received, in bytes; a larger answer (a get of a big range) fails the call
+  /// with Errc::resource_exhausted.
   int max_receive_message_size = 256 * 1024 * 1024;
   /// Backoff between retries of a call: exponential from `retry_backoff_base`, capped at
   /// `retry_backoff_max`, with full jitter. Reads are retried; writes only when the request
   /// never left this process.
   std::chrono::milliseconds retry_backoff_base{25};
+  /// The longest wait between two retries; at least retry_backoff_base (else Error,
+  /// Errc::invalid_option).
   std::chrono::milliseconds retry_backoff_max{1000};
   /// How fast a lost connection is retried: gRPC's reconnect backoff, capped at this.
   std::chrono::milliseconds reconnect_backoff_max{1000};
@@ -159,7 +171,7 @@ struct ClientOptions {
   /// once and repeats the call once. Wrong credentials fail the call with Errc::auth_failed.
   /// Against a server with auth off the calls go without a token. Empty: no authentication.
   std::string username{};
-  std::string password{};
+  std::string password{};  ///< The password of `username`; unused without a username.
   /// TLS for https:// endpoints. Files are read when the Client is made: one that cannot be
   /// read throws Error (Errc::invalid_option) naming it. A server whose certificate is not
   /// trusted, or that refuses the client's, fails calls with Errc::tls_handshake_failed.
@@ -244,32 +256,28 @@ class Client {
   asio::any_io_executor executor() const noexcept;
 
   /// Reads one key; std::nullopt when it does not exist.
-  /// @see https://etcd.io/docs/v3.4/learning/api/#range
   std::optional<KeyValue> get(std::string_view key) const;
   /// Reads a key, a range or a prefix, with every option of etcd's RangeRequest.
   GetResult get(std::string_view key, const GetOptions& options) const;
-  /// Writes `value` at `key`. @see https://etcd.io/docs/v3.4/learning/api/#put
+  /// Writes `value` at `key`.
   PutResult put(std::string_view key, std::string_view value, const PutOptions& options = {}) const;
-  /// Deletes a key, a range or a prefix. @see https://etcd.io/docs/v3.4/learning/api/#delete-range
+  /// Deletes a key, a range or a prefix.
   DeleteResult delete_range(std::string_view key, const DeleteOptions& options = {}) const;
   /// Runs a transaction. A compare that fails is not an error: TxnResult::succeeded is false.
-  /// @see https://etcd.io/docs/v3.4/learning/api/#transaction
   TxnResult txn(const Txn& txn) const;
-  /// Compacts the history up to `revision`. @see https://etcd.io/docs/v3.4/op-guide/maintenance/
+  /// Compacts the history up to `revision`.
   CompactResult compact(std::int64_t revision, const CompactOptions& options = {}) const;
 
   /// The status of the member this call reaches (with one endpoint, that endpoint's member):
   /// its id, the leader it knows, raft index and term, database size, version.
-  /// @see https://etcd.io/docs/v3.4/dev-guide/api_reference_v3/ (Maintenance.Status)
   StatusResult status() const;
-  /// The members of the cluster. @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/
+  /// The members of the cluster.
   std::vector<Member> member_list() const;
 
   /// Adds a member that peers reach on `peer_urls`; a `learner` receives the log but does not
   /// vote until member_promote. Start its etcd afterwards with --initial-cluster-state=existing
   /// and the returned members as --initial-cluster. Throws Error: Errc::peer_url_exists,
   /// Errc::member_bad_urls, Errc::too_many_learners, Errc::member_not_enough_started.
-  /// @see https://etcd.io/docs/v3.4/op-guide/runtime-configuration/#add-a-new-member
   MemberAddResult member_add(const std::vector<std::string>& peer_urls,
                              bool learner = false) const;
   /// Removes member `id` (its etcd stops once it learns). Errc::member_not_found when there is
@@ -290,13 +298,11 @@ class Client {
   /// answer has its error in its EndpointStatus; the call itself does not fail.
   std::vector<EndpointStatus> status_all() const;
   /// The alarms raised in the cluster (none when all is well).
-  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#space-quota
   std::vector<Alarm> alarm_list() const;
   /// Disarms alarm `type` of member `member_id` (AlarmType::none and 0: every alarm of every
   /// member); returns the alarms disarmed.
   std::vector<Alarm> alarm_disarm(std::uint64_t member_id, AlarmType type) const;
   /// Defragments the backend of the member at `endpoint`, which blocks it meanwhile.
-  /// @see https://etcd.io/docs/v3.4/op-guide/maintenance/#defragmentation
   DefragmentResult defragment(std::string_view endpoint) const;
   /// A hash of the whole backend of the member at `endpoint` (for testing; see hash_kv).
   HashResult hash(std::string_view endpoint) const;
@@ -312,12 +318,10 @@ class Client {
   /// synced, and renamed to `path` once the member has sent it all; on any failure (the
   /// member, the deadline, a cancellation, the disk) the partial file is removed and `path` is
   /// left as it was. Give the call time for a large database (with_timeout).
-  /// @see https://etcd.io/docs/v3.4/op-guide/recovery/#snapshotting-the-keyspace
   SnapshotResult snapshot(std::string_view path) const;
   /// Turns authentication on. etcd requires a user "root" holding the role "root" first
   /// (Errc::root_user_not_exist, Errc::root_role_not_exist). Afterwards every call needs
   /// credentials (ClientOptions::username and password).
-  /// @see https://etcd.io/docs/v3.4/op-guide/authentication/
   AuthResult auth_enable() const;
   /// Turns authentication off (needs the root user's credentials while it is on).
   AuthResult auth_disable() const;
@@ -366,12 +370,10 @@ class Client {
   /// one, pull them with Watch::next or Watch::async_next. All watches of a client share one
   /// stream. Throws Error if the watch cannot be created within the call timeout, and
   /// CompactedError if its start revision is compacted.
-  /// @see https://etcd.io/docs/v3.4/learning/api/#watch-api
   Watch watch(std::string_view key, const WatchOptions& options = {},
               Watch::Callback callback = {}) const;
 
   /// Grants a lease of `ttl` seconds, with the given ID or (LeaseId{0}) one etcd picks.
-  /// @see https://etcd.io/docs/v3.4/learning/api/#lease-api
   LeaseGrantResult lease_grant(std::int64_t ttl, LeaseId id = {}) const;
   /// Revokes a lease: its keys are deleted. Errc::lease_not_found when there is no such lease.
   LeaseRevokeResult lease_revoke(LeaseId id) const;
@@ -424,6 +426,7 @@ class Client {
           self.start_lease_grant(ttl, id, std::move(cb), std::move(canceller));
         });
   }
+  /// As async_lease_grant(ttl, id, token) with LeaseId{0}: etcd picks the lease's ID.
   template <class Token>
   auto async_lease_grant(std::int64_t ttl, Token&& token) const {
     return async_lease_grant(ttl, LeaseId{}, std::forward<Token>(token));
@@ -446,6 +449,8 @@ class Client {
           self.start_lease_time_to_live(id, keys, std::move(cb), std::move(canceller));
         });
   }
+  /// As async_lease_time_to_live(id, keys, token) without the keys: LeaseTimeToLiveResult::keys
+  /// is empty.
   template <class Token>
   auto async_lease_time_to_live(LeaseId id, Token&& token) const {
     return async_lease_time_to_live(id, false, std::forward<Token>(token));
@@ -484,6 +489,7 @@ class Client {
                          std::move(canceller));
         });
   }
+  /// As async_put(key, value, options, token) with default PutOptions.
   template <class Token>
   auto async_put(std::string_view key, std::string_view value, Token&& token) const {
     return async_put(key, value, PutOptions{}, std::forward<Token>(token));
@@ -498,6 +504,7 @@ class Client {
           self.start_delete(key, options, std::move(callback), std::move(canceller));
         });
   }
+  /// As async_delete_range(key, options, token) with default DeleteOptions: deletes one key.
   template <class Token>
   auto async_delete_range(std::string_view key, Token&& token) const {
     return async_delete_range(key, DeleteOptions{}, std::forward<Token>(token));
@@ -704,6 +711,7 @@ class Client {
         detail::AuthRequest(detail::AuthRequest::Kind::user_add, name, password, {}, no_password),
         std::forward<Token>(token));
   }
+  /// As async_user_add(name, password, no_password, token) for a user with a password.
   template <class Token>
   auto async_user_add(std::string_view name, std::string_view password, Token&& token) const {
     return async_user_add(name, password, false, std::forward<Token>(token));
@@ -811,6 +819,7 @@ class Client {
                             Permission::of_range(Permission::Type::read, key, range_end)),
         std::forward<Token>(token));
   }
+  /// As async_role_revoke_permission(role, key, range_end, token) for the one key `key`.
   template <class Token>
   auto async_role_revoke_permission(std::string_view role, std::string_view key,
                                     Token&& token) const {

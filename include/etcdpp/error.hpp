@@ -106,6 +106,8 @@ enum class Errc : int {
 /// The category of etcdpp's error codes; its name is "etcdpp".
 const std::error_category& error_category() noexcept;
 
+/// `e` as a std::error_code of etcdpp's category, which lets an Errc be compared with a code:
+/// `ec == Errc::compacted`.
 inline std::error_code make_error_code(Errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
@@ -129,12 +131,15 @@ std::error_code error_code_of(const std::exception_ptr& e) noexcept;
 /// `is_transient()` or by comparing with an `Errc`.
 class Error : public std::system_error {
  public:
+  /// An error with code `ec`; what() is `what`, ": " and the code's message.
   Error(std::error_code ec, const std::string& what) : std::system_error(ec, what) {}
 };
 
 /// A read or watch asked for a revision that compaction has removed: relist from a newer revision.
 class CompactedError : public Error {
  public:
+  /// An Errc::compacted error; `compact_revision` is the revision the store was compacted at,
+  /// 0 when it is not known.
   CompactedError(const std::string& what, std::int64_t compact_revision)
       : Error(make_error_code(Errc::compacted), what), compact_revision_(compact_revision) {}
 
@@ -152,5 +157,7 @@ class CompactedError : public Error {
 
 }  // namespace etcdpp
 
+/// @cond
 template <>
 struct std::is_error_code_enum<etcdpp::Errc> : std::true_type {};
+/// @endcond

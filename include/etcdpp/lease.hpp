@@ -22,38 +22,44 @@ class ClientCore;
 class KeepAliveState;
 }  // namespace detail
 
+/// What Client::lease_grant answers: the new lease and its TTL.
 struct LeaseGrantResult {
-  ResponseHeader header;
-  LeaseId id{};
+  ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
+  LeaseId id{};  ///< The lease's ID: the one asked for, or the one etcd picked.
   std::int64_t ttl = 0;  ///< Seconds, as granted (etcd may raise a very small TTL).
 
-  bool operator==(const LeaseGrantResult&) const = default;
+  bool operator==(const LeaseGrantResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::lease_revoke answers.
 struct LeaseRevokeResult {
-  ResponseHeader header;
+  ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
 
-  bool operator==(const LeaseRevokeResult&) const = default;
+  bool operator==(const LeaseRevokeResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::lease_time_to_live answers.
 struct LeaseTimeToLiveResult {
-  ResponseHeader header;
-  LeaseId id{};
+  ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
+  LeaseId id{};  ///< The lease asked about.
   /// Seconds left; -1 when the lease has expired: etcd no longer has it (granted_ttl is then
   /// 0), or its time is up and etcd has yet to revoke it (granted_ttl as granted). Never below -1.
   std::int64_t ttl = -1;
   std::int64_t granted_ttl = 0;   ///< Seconds, as granted.
   std::vector<std::string> keys;  ///< The keys attached, when asked for.
 
-  bool operator==(const LeaseTimeToLiveResult&) const = default;
+  bool operator==(const LeaseTimeToLiveResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// What Client::lease_keep_alive_once answers.
 struct LeaseKeepAliveResult {
-  ResponseHeader header;
-  LeaseId id{};
-  std::int64_t ttl = 0;  ///< Seconds from now; 0 when the lease is gone.
+  ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
+  LeaseId id{};  ///< The lease renewed.
+  /// Seconds from now; 0 when the lease is gone (the call then fails with
+  /// Errc::lease_not_found).
+  std::int64_t ttl = 0;
 
-  bool operator==(const LeaseKeepAliveResult&) const = default;
+  bool operator==(const LeaseKeepAliveResult&) const = default;  ///< Member-wise comparison.
 };
 
 /// Why a kept-alive lease is lost.
@@ -62,9 +68,11 @@ enum class LeaseLoss {
   expired,  ///< No renewal succeeded before the lease's TTL ran out.
 };
 
+/// Options of Client::keep_alive.
 struct KeepAliveOptions {
   /// Called once, on `executor` (default: the client's), when the lease is lost.
   std::function<void(LeaseId, LeaseLoss)> on_lost;
+  /// Where on_lost runs; empty: the client's executor (ClientOptions::executor, else its thread).
   asio::any_io_executor executor;
   /// Revoke the lease when the KeepAlive is destroyed (its keys go at once) instead of letting
   /// it expire.
@@ -80,18 +88,23 @@ struct KeepAliveOptions {
 class KeepAlive {
  public:
   KeepAlive() = default;
+  /// Takes over the lease of the KeepAlive moved from, which is left empty.
   KeepAlive(KeepAlive&&) noexcept;
+  /// Stops this one's renewals, as stop() does, then takes over the other's lease.
   KeepAlive& operator=(KeepAlive&&) noexcept;
   ~KeepAlive();
 
+  /// The lease kept alive; LeaseId{0} for an empty KeepAlive (default-made, moved from, or
+  /// stopped).
   LeaseId id() const noexcept;
-  /// True until the lease is lost.
+  /// True until the lease is lost; false for an empty KeepAlive.
   bool alive() const noexcept;
-  /// Why it was lost; meaningful once alive() is false.
+  /// Why it was lost; meaningful once alive() is false (LeaseLoss::expired when empty).
   LeaseLoss loss() const noexcept;
-  /// The TTL the last renewal got, in seconds.
+  /// The TTL the last renewal got, in seconds; 0 when empty.
   std::int64_t ttl() const noexcept;
-  /// Stops renewing (and revokes if KeepAliveOptions::revoke_on_destroy); idempotent.
+  /// Stops renewing (and revokes if KeepAliveOptions::revoke_on_destroy, waiting up to 2 s for
+  /// the answer); idempotent. The KeepAlive is empty afterwards.
   void stop() noexcept;
 
  private:

@@ -24,7 +24,11 @@ namespace etcdpp {
 /// the iterator's increment throw Error as Client::get does.
 class Paginator {
  public:
+  /// Takes over the range being read; the Paginator moved from may only be destroyed or
+  /// assigned to.
   Paginator(Paginator&&) noexcept;
+  /// Drops this one's range and takes over the other's, which may then only be destroyed or
+  /// assigned to.
   Paginator& operator=(Paginator&&) noexcept;
   ~Paginator();
 
@@ -32,26 +36,33 @@ class Paginator {
   std::vector<KeyValue> next_page();
   /// True once next_page() has returned the last page.
   bool done() const noexcept;
-  /// The revision the pages are read at: the first page's, 0 before it is read.
+  /// The revision the pages are read at: GetOptions::revision when it was set, else the first
+  /// page's (0 before it is read).
   std::int64_t revision() const noexcept;
 
   /// An input iterator over the keys, page after page.
   class iterator {
    public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = KeyValue;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const KeyValue*;
-    using reference = const KeyValue&;
+    using iterator_category = std::input_iterator_tag;  ///< One pass: each key is read once.
+    using value_type = KeyValue;                        ///< The keys come as KeyValue.
+    using difference_type = std::ptrdiff_t;             ///< Required of iterators; unused.
+    using pointer = const KeyValue*;    ///< What operator-> gives: valid until the next ++.
+    using reference = const KeyValue&;  ///< What operator* gives: valid until the next ++.
 
     iterator() = default;
+    /// The current key-value pair.
     reference operator*() const { return page_[index_]; }
+    /// The current key-value pair.
     pointer operator->() const { return &page_[index_]; }
+    /// Moves to the next key, reading the next page once this one is used up (which throws
+    /// Error as Client::get does).
     iterator& operator++() {
       if (++index_ == page_.size()) load();
       return *this;
     }
+    /// As ++it; returns nothing, as an input iterator may.
     void operator++(int) { ++*this; }
+    /// True once the iterator has passed the last key (and for a default-made one).
     friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.owner_ == nullptr; }
 
    private:
@@ -69,6 +80,7 @@ class Paginator {
 
   /// Starts reading; a Paginator can be iterated once.
   iterator begin() { return iterator(this); }
+  /// The end of the keys: an iterator equals it once it has passed the last key.
   std::default_sentinel_t end() const noexcept { return {}; }
 
  private:

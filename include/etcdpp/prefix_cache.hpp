@@ -34,6 +34,7 @@ class PrefixCacheState;
 /// new contents follow it as on_put and on_delete callbacks, `puts + deletes` of them; keys
 /// whose value did not change get none.
 struct PrefixCacheRelist {
+  /// Why the cache relisted.
   enum class Reason {
     /// The watch could not resume because etcd had compacted the revisions it missed (after a
     /// disconnect): the cache listed the prefix again.
@@ -43,13 +44,13 @@ struct PrefixCacheRelist {
     /// they saw last and the cache now.
     overflow,
   };
-  Reason reason = Reason::compacted;
+  Reason reason = Reason::compacted;  ///< Why the cache relisted.
   std::int64_t from_revision = 0;  ///< The revision of the contents the callbacks saw last.
   std::int64_t revision = 0;       ///< The revision of the new contents.
   std::size_t puts = 0;            ///< Keys added or changed.
   std::size_t deletes = 0;         ///< Keys gone.
 
-  bool operator==(const PrefixCacheRelist&) const = default;
+  bool operator==(const PrefixCacheRelist&) const = default;  ///< Member-wise comparison.
 };
 
 /// How a PrefixCache lists, follows and calls back.
@@ -73,9 +74,11 @@ struct PrefixCacheOptions {
   /// get a relist (Reason::overflow) instead once they catch up: memory stays bounded by the
   /// prefix's size, and the cache itself never waits for a callback.
   std::size_t max_pending_changes = 10000;
-  /// Backoff between retries of a failed relist: exponential, capped, with full jitter. The
-  /// first relist after a compaction is immediate.
+  /// Backoff between retries when resuming the watch or relisting failed: exponential from
+  /// this (positive), capped, with full jitter. The first relist after a compaction is
+  /// immediate.
   std::chrono::milliseconds retry_backoff_base{800};
+  /// The cap of that backoff; at least retry_backoff_base.
   std::chrono::milliseconds retry_backoff_max{30000};
 };
 
@@ -126,7 +129,9 @@ class PrefixCache {
   /// is created. Throws Error for bad options (Errc::invalid_option, naming the option) or
   /// when the list fails (as Client::get and Client::watch do).
   PrefixCache(Client client, std::string_view prefix, PrefixCacheOptions options = {});
+  /// Takes over `other`'s cache; `other` may then only be assigned or destroyed.
   PrefixCache(PrefixCache&&) noexcept;
+  /// Stops this cache, as the destructor does, then takes over `other`'s.
   PrefixCache& operator=(PrefixCache&&) noexcept;
   ~PrefixCache();
 
@@ -200,21 +205,26 @@ class PrefixCache::Snapshot {
   /// A forward iterator over the keys in ascending byte order.
   class iterator {
    public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = KeyValue;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const KeyValue*;
-    using reference = const KeyValue&;
+    using iterator_category = std::forward_iterator_tag;  ///< A forward iterator.
+    using value_type = KeyValue;                          ///< It iterates key-values.
+    using difference_type = std::ptrdiff_t;               ///< The distance between two.
+    using pointer = const KeyValue*;                      ///< What operator-> gives.
+    using reference = const KeyValue&;                    ///< What operator* gives.
 
     iterator() = default;
+    /// The key-value it is at; not to be called at the end.
     reference operator*() const;
+    /// The key-value it is at; not to be called at the end.
     pointer operator->() const { return &**this; }
+    /// Moves to the next key; not to be called at the end.
     iterator& operator++();
+    /// Moves to the next key; returns the iterator as it was before.
     iterator operator++(int) {
       iterator before = *this;
       ++*this;
       return before;
     }
+    /// Whether both are at the same key of one Snapshot, or both at the end.
     friend bool operator==(const iterator& a, const iterator& b) noexcept {
       if (a.path_.empty() || b.path_.empty()) return a.path_.empty() && b.path_.empty();
       return a.path_.back() == b.path_.back();
@@ -226,15 +236,20 @@ class PrefixCache::Snapshot {
     std::vector<const detail::CacheNode*> path_;  // the nodes whose key is still to come
   };
 
+  /// An empty Snapshot: no key, revision 0.
   Snapshot() = default;
 
   /// The key's value, or nullptr when there is none; valid as long as the Snapshot.
   const KeyValue* find(std::string_view key) const;
+  /// The number of keys.
   std::size_t size() const noexcept;
+  /// Whether there is no key.
   bool empty() const noexcept { return size() == 0; }
   /// The revision through which these contents are complete.
   std::int64_t revision() const noexcept;
+  /// The first key, in ascending byte order; end() when empty.
   iterator begin() const;
+  /// Past the last key.
   iterator end() const noexcept { return {}; }
 
  private:

@@ -36,12 +36,14 @@ struct SetOptions {
 
 /// What a set, create_in_order or delete answers.
 struct Result {
+  /// The key written or deleted: the new key for create_in_order, the marker `<dir>/` for
+  /// create_dir and delete_dir.
   std::string key;
   std::int64_t revision = 0;       ///< The revision of the write (v2's modifiedIndex).
   std::optional<KeyValue> prev;    ///< The key before the write, when it existed (v2's prevNode).
   LeaseId lease{};                 ///< The lease granted for a TTL, else LeaseId{0}.
 
-  bool operator==(const Result&) const = default;
+  bool operator==(const Result&) const = default;  ///< Member-wise comparison.
 };
 
 /// Sets `key` to `value` if the conditions hold, atomically.
@@ -50,7 +52,8 @@ struct Result {
 /// lease granted for the TTL is revoked): Errc::key_not_found when the key must exist and does
 /// not (v2 100), Errc::already_exists when it must not and does (v2 105), Errc::failed_precondition
 /// when its value or revision differs (v2 101; the message gives both) or the key is a
-/// directory (v2 102).
+/// directory (v2 102; told only when a condition fails: a set without conditions, or with
+/// prev_exist false, writes a directory's name as a key). Errc::empty_key for an empty key.
 Result set(const Client& client, std::string_view key, std::string_view value,
            const SetOptions& options = {});
 
@@ -60,7 +63,9 @@ LeaseKeepAliveResult refresh(const Client& client, std::string_view key);
 
 /// The conditions of a compare-and-delete.
 struct DeleteOptions {
+  /// The key must hold this value (v2's prevValue; v2 101 "Compare failed" otherwise).
   std::optional<std::string> prev_value{};
+  /// The key's mod revision must be this one (v2's prevIndex, in v3 revisions).
   std::optional<std::int64_t> prev_index{};
 };
 
@@ -79,13 +84,17 @@ Result create_in_order(const Client& client, std::string_view dir, std::string_v
 struct Node {
   std::string key;     ///< The full key; a directory's ends in "/".
   std::string value;   ///< Empty for a directory.
+  /// Whether the entry is a directory: a marker key, or (listing not recursively) a child
+  /// directory that stands for the keys below it.
   bool dir = false;
   std::int64_t create_revision = 0;  ///< v2's createdIndex (0 for a directory made implicitly).
-  std::int64_t mod_revision = 0;     ///< v2's modifiedIndex.
+  /// v2's modifiedIndex; for a child directory standing for keys, the newest of theirs.
+  std::int64_t mod_revision = 0;
 
-  bool operator==(const Node&) const = default;
+  bool operator==(const Node&) const = default;  ///< Member-wise comparison.
 };
 
+/// How list reads a directory.
 struct ListOptions {
   /// Every key under the directory, at any depth; else its direct children, deeper keys folded
   /// into one entry per child directory.
@@ -104,6 +113,7 @@ std::vector<Node> list_in_order(const Client& client, std::string_view dir);
 /// exists (v2 105), Errc::failed_precondition when `dir` is a key (v2 104 "Not a directory").
 Result create_dir(const Client& client, std::string_view dir);
 
+/// How delete_dir deletes a directory.
 struct DeleteDirOptions {
   /// Delete everything under the directory; else it must be empty (v2 108).
   bool recursive = false;
@@ -129,12 +139,15 @@ StatusResult self_stats(const Client& client);
 
 /// The store (v2's /v2/stats/store): its revision and key count, and its database size.
 struct StoreStats {
-  std::int64_t revision = 0;
-  std::int64_t keys = 0;
+  std::int64_t revision = 0;  ///< The store's revision when the keys were counted.
+  std::int64_t keys = 0;      ///< The number of keys (of its namespace, for a namespaced client).
+  /// The backend database size on disk, in bytes, of the member the client reaches.
   std::int64_t db_size = 0;
 
-  bool operator==(const StoreStats&) const = default;
+  bool operator==(const StoreStats&) const = default;  ///< Member-wise comparison.
 };
+/// The store's stats, from one count-only read of every key and the Maintenance.Status of
+/// the member the client reaches.
 StoreStats store_stats(const Client& client);
 
 }  // namespace etcdpp::v2

@@ -28,33 +28,37 @@ class WatchState;
 
 /// One change.
 struct Event {
+  /// What happened to the key: put (created or written; KeyValue::version is 1 for a creation)
+  /// or delete_range (deleted, by a delete or by the end of its lease).
   enum class Type { put, delete_range };
-  Type type = Type::put;
+  Type type = Type::put;  ///< Whether the key was written or deleted.
   KeyValue kv;  ///< For a delete: the key, with mod_revision set to the deletion's revision.
   std::optional<KeyValue> prev_kv;  ///< Set when WatchOptions::prev_kv asked for it.
 
-  bool operator==(const Event&) const = default;
+  bool operator==(const Event&) const = default;  ///< Member-wise comparison.
 };
 
 /// What one delivery holds: the events of one or more whole revisions, in order; or none, when it
 /// is a progress notification (the store has reached `header.revision` with nothing more to see).
 struct WatchBatch {
-  ResponseHeader header;
-  std::vector<Event> events;
+  ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
+  std::vector<Event> events;  ///< The changes, in revision order; none in a progress notification.
+  /// True for a progress notification (no events). The last call of a Watch::Callback, which
+  /// carries an error, passes an empty batch too: look at the error first.
   bool progress_notify() const noexcept { return events.empty(); }
 
-  bool operator==(const WatchBatch&) const = default;
+  bool operator==(const WatchBatch&) const = default;  ///< Member-wise comparison.
 };
 
 /// Options of a watch; the range is chosen as in GetOptions.
 struct WatchOptions {
-  std::string range_end;
-  bool prefix = false;
-  bool from_key = false;
+  std::string range_end;  ///< Watch [key, range_end); empty: only `key`; `"\0"`: every key >= it.
+  bool prefix = false;    ///< Watch every key that starts with `key` (an empty key: all keys).
+  bool from_key = false;  ///< Watch every key >= `key` (an empty key: all keys).
   /// First revision to deliver; 0 is "changes after now" (the revision at which the watch is
   /// created). A compacted revision ends the watch with CompactedError.
   std::int64_t start_revision = 0;
-  bool prev_kv = false;
+  bool prev_kv = false;  ///< Deliver each event's previous pair, if any, in Event::prev_kv.
   bool no_put = false;     ///< Filter out puts.
   bool no_delete = false;  ///< Filter out deletes.
   /// Ask etcd for periodic progress notifications (empty batches) while nothing changes.
@@ -90,7 +94,9 @@ class Watch {
   using Callback = std::function<void(std::error_code, WatchBatch)>;
 
   Watch() = default;
+  /// Takes over the watch moved from, which is left empty (as after cancel()).
   Watch(Watch&&) noexcept;
+  /// Cancels this watch, as cancel() does, then takes over the other one.
   Watch& operator=(Watch&&) noexcept;
   ~Watch();
 
@@ -111,8 +117,8 @@ class Watch {
   /// and returns std::nullopt after `timeout` or when the watch was cancelled.
   std::optional<WatchBatch> next(std::chrono::milliseconds timeout);
 
-  /// Pull face, asynchronous. Handler signature: `void(std::exception_ptr, WatchBatch)`; completes on
-  /// the handler's executor (else the watch's). Only one async_next at a time.
+  /// Pull face, asynchronous. Handler signature: `void(std::exception_ptr, WatchBatch)`;
+  /// completes on the handler's executor (else the watch's). Only one async_next at a time.
   template <class Token>
   auto async_next(Token&& token) {
     return detail::initiate<WatchBatch>(

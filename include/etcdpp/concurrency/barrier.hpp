@@ -35,8 +35,10 @@ void start_double_barrier(const std::shared_ptr<DoubleBarrierState>& state, bool
 /// **Errors** Calls throw Error (the failed call's code, naming the key).
 class Barrier {
  public:
+  /// The barrier at `key` (not empty: Errc::invalid_option). Contacts no server.
   Barrier(Client client, std::string key);
 
+  /// The barrier's key.
   const std::string& key() const noexcept { return key_; }
 
   /// Raises the barrier; false when it was raised already (by anyone).
@@ -82,9 +84,17 @@ class Barrier {
 /// **Errors** Calls throw Error (the failed call's code, naming the key).
 class DoubleBarrier {
  public:
+  /// A participant of the double barrier at `key` (not empty) for `count` participants (at
+  /// least 1), its key on `lease` if given. Throws Error (Errc::invalid_option) otherwise.
+  /// Contacts no server.
   DoubleBarrier(Client client, std::string key, std::size_t count, LeaseId lease = {});
+  /// Does not leave: an entered participant's key stays until its lease expires or it is
+  /// deleted.
   ~DoubleBarrier();
+  /// Takes over `other`'s participation; `other` may then only be assigned or destroyed.
   DoubleBarrier(DoubleBarrier&&) noexcept;
+  /// Takes over `other`'s participation; this one's is dropped without leaving, as by the
+  /// destructor.
   DoubleBarrier& operator=(DoubleBarrier&&) noexcept;
 
   /// Enters, and waits until `count` participants have. Throws Error

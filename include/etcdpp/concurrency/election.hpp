@@ -31,10 +31,11 @@ struct LeaderEvent {
   /// The leader's key (`<name>/<lease hex>`) and value (its proclamation); empty when no one
   /// leads (a vacancy).
   std::optional<KeyValue> leader;
-  /// The store revision at which it became so.
+  /// The store revision at which it became so; for the first event of an observation, the
+  /// revision at which the election was read.
   std::int64_t revision = 0;
 
-  bool operator==(const LeaderEvent&) const = default;
+  bool operator==(const LeaderEvent&) const = default;  ///< Member-wise comparison.
 };
 
 /// A process's own role in an election.
@@ -55,8 +56,11 @@ class Observer {
   /// `(error, event)`: a non-empty error is the last call (the observation has ended).
   using Callback = std::function<void(std::error_code, LeaderEvent)>;
 
+  /// No observation; assign one to it.
   Observer() = default;
+  /// Takes over `other`'s observation; `other` is left empty.
   Observer(Observer&&) noexcept;
+  /// Stops this observation, as cancel() does, then takes over `other`'s.
   Observer& operator=(Observer&&) noexcept;
   ~Observer();
   /// Stops the observation and waits until no callback runs (except the calling one).
@@ -67,6 +71,8 @@ class Observer {
   std::shared_ptr<etcdpp::detail::ObserverState> state_;
 };
 
+/// What an Election tells its own process about its role, and where. With no callback set,
+/// the Election does not observe.
 struct ElectionOptions {
   /// Called when this candidate becomes the leader (etcd shows its key first).
   std::function<void(const LeaderEvent&)> on_leader;
@@ -103,7 +109,11 @@ class Election {
   /// An election named `name` (not empty) on `session`'s lease. With role callbacks set, it
   /// observes the election from now on (see ElectionOptions).
   Election(const Session& session, std::string_view name, ElectionOptions options = {});
+  /// Takes over `other`'s candidacy and role callbacks; `other` may then only be assigned or
+  /// destroyed.
   Election(Election&&) noexcept;
+  /// Cancels a pending campaign of this one and resigns (a blocking resign(), errors ignored),
+  /// as the destructor does, then takes over `other`'s.
   Election& operator=(Election&&) noexcept;
   ~Election();
 
@@ -111,7 +121,6 @@ class Election {
   /// or another on the same session) keeps its place and proclaims `value` if it differs.
   /// Throws Error: Errc::session_lost when the session ends (or the key is deleted) before the
   /// election; etcd's error otherwise. A failed campaign leaves no key.
-  /// @see https://etcd.io/docs/v3.4/dev-guide/api_concurrency_reference_v3/
   void campaign(std::string_view value);
   /// As leader, sets a new value. Throws Error (Errc::not_elected) when not the leader.
   void proclaim(std::string_view value);

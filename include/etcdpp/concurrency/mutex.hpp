@@ -23,6 +23,7 @@ class MutexState;
 
 namespace etcdpp::concurrency {
 
+/// What a Mutex tells its holder, and where.
 struct MutexOptions {
   /// Called once, on `executor`, when the session is lost while the lock is held
   /// (Errc::session_lost): another process may hold the lock from then on.
@@ -60,7 +61,11 @@ class Mutex {
   /// A lock named `name` (not empty; its keys are `<name>/...`) on `session`'s lease. Contacts
   /// no server.
   Mutex(const Session& session, std::string_view name, MutexOptions options = {});
+  /// Takes over `other`'s lock (held or pending); `other` may then only be assigned or
+  /// destroyed.
   Mutex(Mutex&&) noexcept;
+  /// Cancels a pending lock of this one and releases a held one (a blocking unlock(), as the
+  /// destructor does), then takes over `other`'s.
   Mutex& operator=(Mutex&&) noexcept;
   ~Mutex();
 

@@ -90,6 +90,8 @@ class Queue : public detail::QueueBase {
 /// **Thread safety**, **Errors** As for Queue.
 class PriorityQueue : public detail::QueueBase {
  public:
+  /// A priority queue whose items are the keys under `prefix + "/"`. Throws Error
+  /// (Errc::invalid_option) for an empty prefix.
   PriorityQueue(Client client, std::string prefix);
 
   /// Adds `value` with `priority` (0 is served first); returns its key.

@@ -40,7 +40,11 @@ class RWMutex {
  public:
   /// A lock named `name` (not empty) on `session`'s lease. Contacts no server.
   RWMutex(const Session& session, std::string_view name);
+  /// Takes over `other`'s lock (held or pending); `other` may then only be assigned or
+  /// destroyed.
   RWMutex(RWMutex&&) noexcept;
+  /// Cancels a pending lock of this one and releases a held one (a blocking unlock(), as the
+  /// destructor does), then takes over `other`'s.
   RWMutex& operator=(RWMutex&&) noexcept;
   ~RWMutex();
 
@@ -53,6 +57,7 @@ class RWMutex {
   /// Releases what this object holds (shared or not). Does not throw: when etcd cannot be
   /// reached the key stays until the session ends; async_unlock tells that error.
   void unlock() noexcept;
+  /// The same as unlock(), for SharedLockable.
   void unlock_shared() noexcept { unlock(); }
 
   /// @copydoc lock

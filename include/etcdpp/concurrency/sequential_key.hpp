@@ -18,7 +18,7 @@ struct SequentialKey {
   std::int64_t number = 0;    ///< Its number: one more than the highest under the prefix.
   std::int64_t revision = 0;  ///< The revision that created it.
 
-  bool operator==(const SequentialKey&) const = default;
+  bool operator==(const SequentialKey&) const = default;  ///< Member-wise comparison.
 };
 
 /// Creates `<prefix>/<n>` = `value` (n zero-padded to 16 digits), n one more than the highest

@@ -32,6 +32,7 @@ enum class SessionState {
 /// "alive", "revoked", "expired" or "closed".
 const char* to_string(SessionState state) noexcept;
 
+/// How a Session gets and keeps its lease.
 struct SessionOptions {
   /// The lease's TTL. A process that dies holds its locks and leadership this long at most.
   /// At least 2 s (etcd raises any smaller TTL to its minimum anyway).
@@ -65,7 +66,9 @@ class Session {
   /// Grants a lease (or adopts SessionOptions::lease) and keeps it alive; returns once etcd has
   /// answered the first renewal.
   explicit Session(Client client, SessionOptions options = {});
+  /// Takes over `other`'s lease; `other` is left closed, as a default-made Session.
   Session(Session&&) noexcept;
+  /// Closes this session (revoking its lease, ignoring errors), then takes over `other`'s.
   Session& operator=(Session&&) noexcept;
   ~Session();
 
@@ -88,13 +91,13 @@ class Session {
   std::chrono::seconds ttl() const noexcept;
   /// The client the session was made with.
   const Client& client() const;
+  /// Where the session stands now; SessionState::closed for a default-made or moved-from one.
   SessionState state() const noexcept;
   /// Whether state() is SessionState::alive.
   bool alive() const noexcept { return state() == SessionState::alive; }
 
   /// Stops renewing and revokes the lease: its keys (locks held, candidacies) go at once.
   /// Idempotent. Throws Error when etcd cannot be told (the lease then expires after its TTL).
-  /// @see https://etcd.io/docs/v3.4/learning/api/#lease-api
   void close();
   /// Stops renewing without revoking: the lease and its keys live until its TTL runs out
   /// (another process may adopt it meanwhile, SessionOptions::lease).

@@ -41,16 +41,18 @@ enum class Isolation {
 
 /// How run_stm runs a transaction function.
 struct StmOptions {
+  /// The isolation level: what the attempts read and what the commit checks.
   Isolation isolation = Isolation::serializable_snapshot;
   /// Keys read in one round trip before each attempt (the prefetch idiom): the function then
   /// reads them without waiting.
   std::vector<std::string> prefetch{};
   /// Attempts before run_stm gives up with Errc::aborted (at least 1).
   int max_attempts = 100;
-  /// Wait before attempt n+1 after a conflict: uniformly random in [0, min(backoff_max,
-  /// backoff_base * 2^(n-1))] (full jitter), so that contenders spread out.
+  /// Wait before attempt n+1 after a conflict or a failed read: uniformly random in
+  /// [0, min(backoff_max, backoff_base * 2^(n-1))] (full jitter), so that contenders spread
+  /// out.
   std::chrono::milliseconds backoff_base{2};
-  std::chrono::milliseconds backoff_max{250};
+  std::chrono::milliseconds backoff_max{250};  ///< The cap of that wait.
 };
 
 /// What run_stm answers once the transaction committed.
@@ -58,7 +60,7 @@ struct StmResult {
   ResponseHeader header;  ///< The commit's header: `header.revision` is the commit revision.
   int attempts = 0;       ///< Attempts made, the committed one included (1: no conflict).
 
-  bool operator==(const StmResult&) const = default;
+  bool operator==(const StmResult&) const = default;  ///< Member-wise comparison.
 };
 
 /// A commit that failed on a transient error (the member died or the deadline passed while it
@@ -67,6 +69,8 @@ struct StmResult {
 /// transaction, written with it, tells).
 class OutcomeUnknownError : public Error {
  public:
+  /// As Error's constructor; run_stm passes the commit's error code and a message naming a
+  /// key of the transaction (one it wrote, if any).
   using Error::Error;
 };
 
@@ -118,7 +122,8 @@ using StmFunction = std::function<void(Stm&)>;
 /// cannot serve yet is made again as a linearizable read.
 ///
 /// **Errors** Throws what `apply` threw, with nothing written. Throws Error: Errc::aborted
-/// after max_attempts conflicts (or read failures); the code of a failed read that is not
+/// when the last of max_attempts attempts (conflicts and failed reads count alike) conflicts,
+/// the read's own error when it fails in a read; the code of a failed read that is not
 /// transient; the code of a failed commit. OutcomeUnknownError when the commit failed on a
 /// transient error.
 /// Must not be called on the client's executor's thread (it waits for it).

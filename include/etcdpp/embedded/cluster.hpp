@@ -43,21 +43,33 @@ struct ClusterOptions {
   /// that restarts, resumes or reconnects does not depose a working leader. On by default, as
   /// in etcd 3.5 (3.4 has it off).
   bool pre_vote = true;
-  /// --heartbeat-interval and --election-timeout. Zero: etcd's defaults (100 ms, 1000 ms).
+  /// --heartbeat-interval. Zero: etcd's default, 100 ms.
   std::chrono::milliseconds heartbeat_interval{0};
+  /// --election-timeout. Zero: etcd's default, 1000 ms.
   std::chrono::milliseconds election_timeout{0};
   /// More etcd flags for every member.
   std::vector<std::string> extra_flags;
-  /// As in NodeOptions.
+  /// The etcd binary, as NodeOptions::binary.
   std::filesystem::path binary;
+  /// How long the constructor waits for every member to serve, and restart() and add_member()
+  /// for one; also how long add_member() and remove_member() retry while etcd refuses
+  /// membership changes.
   std::chrono::milliseconds start_timeout{30000};
+  /// How long stopping a member waits after SIGTERM before SIGKILL (NodeOptions::stop_timeout).
   std::chrono::milliseconds stop_timeout{10000};
+  /// How often each member's role is asked of etcd (NodeOptions::role_poll_interval).
   std::chrono::milliseconds role_poll_interval{100};
 
+  /// NodeOptions::on_role_change of every member, with the member's index first.
   std::function<void(std::size_t index, const RoleChange&)> on_role_change;
+  /// NodeOptions::on_leader of every member, with the member's index first.
   std::function<void(std::size_t index, const RoleChange&)> on_leader;
+  /// NodeOptions::on_follower of every member, with the member's index first.
   std::function<void(std::size_t index, const RoleChange&)> on_follower;
+  /// NodeOptions::on_exit of every member, with the member's index first (not called for a
+  /// member that remove_member() stops).
   std::function<void(std::size_t index, const ExitInfo&)> on_exit;
+  /// NodeOptions::log_sink of every member: each line its etcd writes, after its index.
   std::function<void(std::size_t index, std::string_view line)> log_sink;
 };
 
@@ -86,14 +98,22 @@ class Cluster {
  public:
   /// Starts three members on free loopback ports.
   Cluster();
+  /// Starts a cluster as `options` say (see **Lifetime**). Throws Error: Errc::invalid_option
+  /// for a size of 0 or above 15, an empty name_prefix or one with `=` or `,`, or fixed ports
+  /// that overlap or pass 65535; else as for Node.
   explicit Cluster(ClusterOptions options);
   ~Cluster();
+  /// Takes over `other`'s members; `other` may then only be assigned or destroyed.
   Cluster(Cluster&&) noexcept;
+  /// Shuts this cluster down, as the destructor does, then takes over `other`'s members.
   Cluster& operator=(Cluster&&) noexcept;
 
+  /// The number of members, removed ones included: indices run from 0 to size() - 1.
   std::size_t size() const noexcept;
-  /// Member `index`; throws Error (Errc::invalid_option) when out of range.
+  /// Member `index`; throws Error (Errc::invalid_option) when out of range. The reference is
+  /// valid until the next add_member(), which may move the Nodes.
   Node& node(std::size_t index);
+  /// Member `index`, read-only; as the other overload.
   const Node& node(std::size_t index) const;
   /// A client over every member's endpoint (but removed ones), failing over between them.
   Client client() const;
@@ -121,14 +141,15 @@ class Cluster {
   /// SIGCONT.
   void resume(std::size_t index);
 
-  /// Adds a voting member on fresh loopback ports, named `<name_prefix><index>`, and waits
-  /// until it serves (it has the data written before). Returns its index. etcd accepts no
-  /// membership change until every member has been connected for 5 s: until then (within
-  /// start_timeout) this and remove_member wait. When the new etcd does not start, it is
-  /// removed from the cluster again and Error is thrown.
+  /// Adds a voting member on fresh ports of ClusterOptions::host, named `<name_prefix><index>`,
+  /// and waits until it serves (it has the data written before). Returns its index. etcd
+  /// accepts no membership change until every member has been connected for 5 s: until then
+  /// (within start_timeout) this and remove_member wait. When the new etcd does not start, it
+  /// is removed from the cluster again and Error is thrown.
   std::size_t add_member();
-  /// Removes member `index` from the cluster and stops its etcd. Throws Error: Errc::invalid_
-  /// option for an index out of range or removed already, or the member_remove error.
+  /// Removes member `index` from the cluster and stops its etcd. Throws Error:
+  /// Errc::invalid_option for an index out of range or removed already, Errc::member_not_found
+  /// when etcd does not list the member, or the error of Client::member_remove.
   void remove_member(std::size_t index);
   /// Whether member `index` was removed by remove_member.
   bool removed(std::size_t index) const;

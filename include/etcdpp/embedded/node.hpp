@@ -33,12 +33,12 @@ std::string_view to_string(Role role) noexcept;
 
 /// What on_role_change, on_leader and on_follower receive.
 struct RoleChange {
-  Role previous = Role::none;
-  Role current = Role::none;
+  Role previous = Role::none;  ///< The role before the change.
+  Role current = Role::none;   ///< The role now.
   std::string name;             ///< The member's name (--name).
   std::uint64_t member_id = 0;  ///< This member's id.
-  std::uint64_t leader_id = 0;  ///< The leader this member knows; 0 when none.
-  std::uint64_t raft_term = 0;  ///< The raft term when the change was seen.
+  std::uint64_t leader_id = 0;  ///< The leader this member knows; 0 when none (or etcd died).
+  std::uint64_t raft_term = 0;  ///< The raft term when the change was seen; 0 when etcd died.
   /// A client of this node (Node::client()), for the callback's own calls: a leader's
   /// callback may write, a follower's may read.
   Client client;
@@ -54,7 +54,7 @@ struct ExitInfo {
 
   /// "exited with status 2", "was killed by signal 9 (SIGKILL)".
   std::string description() const;
-  bool operator==(const ExitInfo&) const = default;
+  bool operator==(const ExitInfo&) const = default;  ///< Member-wise comparison.
 };
 
 /// How to run one etcd node. Every field has a default that gives a private single node; the
@@ -75,16 +75,19 @@ struct NodeOptions {
   std::filesystem::path data_dir;
   /// Address the default client and peer URLs use. Loopback unless you mean otherwise.
   std::string host = "127.0.0.1";
-  /// Client and peer ports of the default URLs; 0 picks a free port.
+  /// Port of the default client URL; 0 picks a free port (kept for restarts once it served).
   std::uint16_t client_port = 0;
+  /// Port of the default peer URL; 0 picks a free port (kept for restarts once it served).
   std::uint16_t peer_port = 0;
   /// --listen-client-urls and --advertise-client-urls. Empty: http://host:client_port; the
   /// advertised URLs default to the listened ones.
   std::vector<std::string> listen_client_urls;
+  /// --advertise-client-urls. Empty: the listened client URLs.
   std::vector<std::string> advertise_client_urls;
   /// --listen-peer-urls and --initial-advertise-peer-urls. Empty: http://host:peer_port (https
   /// with peer auto-TLS); the advertised URLs default to the listened ones.
   std::vector<std::string> listen_peer_urls;
+  /// --initial-advertise-peer-urls. Empty: the listened peer URLs.
   std::vector<std::string> initial_advertise_peer_urls;
   /// --initial-cluster, `name=url,name=url`. Empty: this member alone.
   std::string initial_cluster;
@@ -94,8 +97,9 @@ struct NodeOptions {
   std::string initial_cluster_token;
   /// --peer-auto-tls. Empty: on when clustered and no --peer-cert-file is among extra_flags.
   std::optional<bool> peer_auto_tls;
-  /// --heartbeat-interval and --election-timeout. Zero: etcd's defaults (100 ms, 1000 ms).
+  /// --heartbeat-interval. Zero: etcd's default, 100 ms.
   std::chrono::milliseconds heartbeat_interval{0};
+  /// --election-timeout. Zero: etcd's default, 1000 ms.
   std::chrono::milliseconds election_timeout{0};
   /// More etcd flags, each a whole argument (`--auto-compaction-retention=1`). They come last,
   /// so they override the flags above.
@@ -106,9 +110,10 @@ struct NodeOptions {
   /// Whether the constructor and start() wait until the node serves. Set it to false to start
   /// several members at once, then call wait_ready() on each.
   bool wait_ready = true;
-  /// How long waiting for the node to serve may take, and how long stop() waits after SIGTERM
-  /// before SIGKILL.
+  /// How long waiting for the node to serve may take (the constructor, start(),
+  /// wait_ready() without a timeout); positive.
   std::chrono::milliseconds start_timeout{30000};
+  /// How long stop() and the destructor wait after SIGTERM before SIGKILL; 0 kills at once.
   std::chrono::milliseconds stop_timeout{10000};
   /// How often the node's role is asked of etcd (Maintenance.Status).
   std::chrono::milliseconds role_poll_interval{100};
@@ -182,9 +187,15 @@ class Node {
  public:
   /// Starts a single node on free loopback ports with a temporary data dir.
   Node();
+  /// Starts a node as `options` say (see **Lifetime** and **Errors**).
   explicit Node(NodeOptions options);
   ~Node();
+  /// Takes over `other`'s etcd. A moved-from Node has none: its accessors give empty values,
+  /// stop(), kill() and resume() do nothing, and start(), wait_ready(), pause() and client()
+  /// throw Error (Errc::node_failed).
   Node(Node&&) noexcept;
+  /// Stops this node's etcd (and removes a temporary data dir), as the destructor does, then
+  /// takes over `other`'s.
   Node& operator=(Node&&) noexcept;
 
   /// Starts the node again after stop(), kill() or an exit, with the same ports and data dir
@@ -196,6 +207,7 @@ class Node {
   /// Throws Error (Errc::node_failed, with etcd's log) when it exits or the time runs out;
   /// the process is then stopped.
   void wait_ready();
+  /// As wait_ready(), for at most `timeout`.
   void wait_ready(std::chrono::milliseconds timeout);
   /// Stops the node gracefully (SIGTERM, then SIGKILL after NodeOptions::stop_timeout) and
   /// reaps it; the data dir stays until the Node is destroyed. No callback fires. No-op when
@@ -214,6 +226,7 @@ class Node {
   bool running() const;
   /// Whether it serves: wait_ready() succeeded and it has not stopped since.
   bool ready() const;
+  /// Whether it is paused: pause() stopped it, and neither resume() nor its end came since.
   bool paused() const;
   /// The current role (Role::none when stopped or not ready).
   Role role() const noexcept;
@@ -227,9 +240,13 @@ class Node {
   /// A client of this node alone (its Status speaks for this member). Copies share one
   /// connection, made with the Node.
   Client client() const;
+  /// The port of client_endpoint() (the one picked when NodeOptions::client_port was 0).
   std::uint16_t client_port() const noexcept;
+  /// The port of its first listen peer URL (the one picked when NodeOptions::peer_port was 0).
   std::uint16_t peer_port() const noexcept;
+  /// The member's name (NodeOptions::name, --name).
   const std::string& name() const noexcept;
+  /// The data directory: NodeOptions::data_dir, or the temporary one made for it.
   const std::filesystem::path& data_dir() const noexcept;
   /// This member's id, known once it has served; 0 before.
   std::uint64_t member_id() const noexcept;

@@ -22,8 +22,9 @@ namespace etcdpp::registry {
 
 /// Whose configuration is read: a node of a cluster, under the registry's root.
 struct ConfigScope {
-  std::string root = "services/ergo";
-  std::string cluster = "default";
+  std::string root = "services/ergo";  ///< The registry's root key, without a trailing `/`.
+  std::string cluster = "default";     ///< The cluster the node belongs to.
+  /// The node whose configuration is read; empty: only the cluster-wide and global levels.
   std::string node{};
 };
 
@@ -56,8 +57,10 @@ std::string_view to_string(ConfigLevel level) noexcept;
 /// clear() need exclusive access.
 class ConfigLayers {
  public:
+  /// Empty layers for `scope`; apply() fills them.
   explicit ConfigLayers(ConfigScope scope);
 
+  /// The scope given.
   const ConfigScope& scope() const noexcept { return scope_; }
 
   /// The item a key configures for this scope, or std::nullopt when the key is not a relevant
@@ -98,9 +101,11 @@ class ConfigLayers {
 /// variant itself.
 class Config {
  public:
+  /// The items by name, in byte order.
   using Map = std::map<std::string, ConfigValue, std::less<>>;
 
   Config() = default;
+  /// A Config of these items, as they are; resolve_config makes one from ConfigLayers.
   explicit Config(Map values) : values_(std::move(values)) {}
 
   /// The value of `item`, or nullptr when it is absent.
@@ -108,6 +113,7 @@ class Config {
     const auto it = values_.find(item);
     return it == values_.end() ? nullptr : &it->second;
   }
+  /// Whether `item` is present.
   bool contains(std::string_view item) const { return find(item) != nullptr; }
 
   /// The value of `item` as T: std::string, std::int64_t, double, bool, or ConfigValue.
@@ -133,13 +139,18 @@ class Config {
     return contains(item) ? get<T>(item) : std::move(fallback);
   }
 
+  /// Every item with its value, by name in byte order.
   const Map& values() const noexcept { return values_; }
+  /// The number of items.
   std::size_t size() const noexcept { return values_.size(); }
+  /// Whether there is no item.
   bool empty() const noexcept { return values_.empty(); }
+  /// The first item (a pair of name and value), by name in byte order.
   Map::const_iterator begin() const noexcept { return values_.begin(); }
+  /// Past the last item.
   Map::const_iterator end() const noexcept { return values_.end(); }
 
-  bool operator==(const Config&) const = default;
+  bool operator==(const Config&) const = default;  ///< Member-wise comparison.
 
  private:
   template <class T>

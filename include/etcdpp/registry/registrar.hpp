@@ -36,17 +36,22 @@ class RegistrarState;
 /// - application: `{root}/cluster/{cluster}/routes/applications/{app}/{node}`
 /// - config: see ConfigLayers.
 struct ClusterKeys {
-  std::string root = "services/ergo";
-  std::string cluster = "default";
+  std::string root = "services/ergo";  ///< The registry's root key, without a trailing `/`.
+  std::string cluster = "default";     ///< The cluster's name.
 
+  /// The prefix of every route key: `{root}/cluster/{cluster}/routes/`.
   std::string routes() const { return root + "/cluster/" + cluster + "/routes/"; }
+  /// The prefix of the node keys: `{root}/cluster/{cluster}/routes/nodes/`.
   std::string nodes() const { return routes() + "nodes/"; }
+  /// The key of node `name`, which holds its routes.
   std::string node(std::string_view name) const { return nodes() + std::string(name); }
+  /// The prefix of the application keys: `{root}/cluster/{cluster}/routes/applications/`.
   std::string applications() const { return routes() + "applications/"; }
   /// The prefix of every node's route of `app`, with its trailing `/`.
   std::string application(std::string_view app) const {
     return applications() + std::string(app) + "/";
   }
+  /// The key of application `app`'s route on node `node`.
   std::string application(std::string_view app, std::string_view node) const {
     return application(app) + std::string(node);
   }
@@ -54,6 +59,7 @@ struct ClusterKeys {
 
 /// One cluster event, as Registrar reports it.
 struct Event {
+  /// What happened; it says which of the other fields are set.
   enum class Type {
     node_joined,           ///< Another node registered (`node`).
     node_left,             ///< Another node's registration went (`node`): unregistered or
@@ -70,7 +76,7 @@ struct Event {
     events_dropped,        ///< Events were dropped because nobody took them
                            ///< (RegistrarOptions::max_pending_events); `dropped` says how many.
   };
-  Type type = Type::node_joined;
+  Type type = Type::node_joined;  ///< What happened.
   /// The etcd revision of the change; for the initial events, the revision of the snapshot.
   std::int64_t revision = 0;
   /// True for the events that describe what existed when the Registrar started.
@@ -85,7 +91,7 @@ struct Event {
   std::size_t dropped = 0;          ///< events_dropped: how many.
   std::string detail{};               ///< registration_lost: why.
 
-  bool operator==(const Event&) const = default;
+  bool operator==(const Event&) const = default;  ///< Member-wise comparison.
 };
 
 /// "node_joined", "node_left", ..., "events_dropped".
@@ -183,11 +189,15 @@ class Registrar {
   /// timeout (connect_timeout), request timeout (call_timeout) and keep-alive
   /// (keepalive_time and keepalive_timeout); endpoints, credentials and TLS as given.
   Registrar(ClientOptions client_options, RegistrarOptions options);
+  /// Takes over `other`'s registration; `other` may then only be assigned or destroyed.
   Registrar(Registrar&&) noexcept;
+  /// Unregisters this one, as the destructor does, then takes over `other`'s registration.
   Registrar& operator=(Registrar&&) noexcept;
   ~Registrar();
 
+  /// This node's name (RegistrarOptions::node).
   const std::string& node() const noexcept;
+  /// The cluster it is registered in (RegistrarOptions::cluster).
   const std::string& cluster() const noexcept;
   /// The lease the node key is on now (it changes after a re-registration).
   LeaseId lease() const noexcept;
@@ -285,6 +295,7 @@ class ClusterView {
   /// Node `node`'s configuration layers: every item it sees, with levels (for tools).
   ConfigLayers layers(std::string_view node) const;
 
+  /// The root and cluster it reads.
   const ClusterKeys& keys() const noexcept { return keys_; }
 
  private:

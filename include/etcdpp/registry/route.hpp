@@ -14,23 +14,23 @@ namespace etcdpp::registry {
 
 /// A protocol version a route speaks.
 struct Version {
-  std::string name{};
-  std::string release{};
-  std::string commit{};
-  std::string license{};
+  std::string name{};     ///< The protocol's name.
+  std::string release{};  ///< Its release, e.g. a version number.
+  std::string commit{};   ///< The commit of the implementation; may be empty.
+  std::string license{};  ///< The implementation's license; may be empty.
 
-  bool operator==(const Version&) const = default;
+  bool operator==(const Version&) const = default;  ///< Member-wise comparison.
 };
 
 /// One way to reach a node.
 struct Route {
-  std::string host{};
-  std::uint16_t port = 0;
-  bool tls = false;
-  Version handshake{};
-  Version proto{};
+  std::string host{};      ///< The host name or address to connect to.
+  std::uint16_t port = 0;  ///< The TCP port to connect to.
+  bool tls = false;        ///< Whether the connection uses TLS.
+  Version handshake{};     ///< The handshake protocol the node speaks on this route.
+  Version proto{};         ///< The protocol it speaks once the handshake is done.
 
-  bool operator==(const Route&) const = default;
+  bool operator==(const Route&) const = default;  ///< Member-wise comparison.
 };
 
 /// How an application restarts (values as Ergo's gen.ApplicationMode).
@@ -46,12 +46,13 @@ std::string_view to_string(ApplicationState state) noexcept;
 /// An application of a node, as the registry publishes it.
 struct ApplicationRoute {
   std::string node{};  ///< Filled by the Registrar with its node's name.
-  std::string name{};
+  std::string name{};  ///< The application's name: non-empty, without `/`.
+  /// Its weight among the nodes that run it, for a resolver to choose by; stored as given.
   int weight = 0;
-  ApplicationMode mode = ApplicationMode::temporary;
-  ApplicationState state = ApplicationState::loaded;
+  ApplicationMode mode = ApplicationMode::temporary;   ///< How it restarts.
+  ApplicationState state = ApplicationState::loaded;  ///< Where it stands.
 
-  bool operator==(const ApplicationRoute&) const = default;
+  bool operator==(const ApplicationRoute&) const = default;  ///< Member-wise comparison.
 };
 
 /// The codec name of encode_node_routes and encode_application_route.
