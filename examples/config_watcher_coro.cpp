@@ -3,8 +3,10 @@
 // with co_await, then pull the watch's batches with co_await, while another coroutine on the
 // same thread changes the configuration. No thread blocks while etcd answers.
 //
-// GCC 12 (Debian 12's compiler) miscompiles aggregate temporaries such as `{.prefix = true}` and
-// capturing lambdas written inside a co_await expression: name them first, as below.
+// The options are written inline, as `{.prefix = true}`: etcdpp's GetOptions and WatchOptions are
+// safe there even on GCC 12 (Debian 12's compiler), which miscompiles aggregate temporaries that
+// own memory inside a co_await expression. Lambdas that capture by value are another matter on
+// GCC 12: name them before the co_await (Getting started, "A first coroutine").
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/this_coro.hpp>
@@ -32,18 +34,16 @@ asio::awaitable<void> change_config(etcdpp::Client client) {
 
 //! [config watcher coroutine]
 asio::awaitable<void> watch_config(etcdpp::Client client, Config& config) {
-  const etcdpp::GetOptions whole_prefix{.prefix = true};  // named: not inside the co_await
   const etcdpp::GetResult initial =
-      co_await client.async_get("config/", whole_prefix, asio::use_awaitable);
+      co_await client.async_get("config/", {.prefix = true}, asio::use_awaitable);
   for (const etcdpp::KeyValue& kv : initial.kvs) config[kv.key] = kv.value;
 
   // From the revision after the read: no change falls between the two. Created with co_await:
   // no thread waits while etcd creates it.
-  const etcdpp::WatchOptions after_the_read{.prefix = true,
-                                            .start_revision = initial.header.revision + 1};
-  const etcdpp::Watch::Callback pulled;  // none: batches are pulled with async_next
-  etcdpp::Watch watch =
-      co_await client.async_watch("config/", after_the_read, pulled, asio::use_awaitable);
+  // No callback ({}): batches are pulled with async_next.
+  etcdpp::Watch watch = co_await client.async_watch(
+      "config/", {.prefix = true, .start_revision = initial.header.revision + 1}, {},
+      asio::use_awaitable);
   const auto executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, change_config(client), rethrow);
 

@@ -43,7 +43,7 @@ int main() try {
                                        if (!ec) seen += static_cast<int>(batch.events.size());
                                      });
   // Ten seconds: room for renewals to move past a frozen member and then a killed one in a row.
-  const auto lease = client.lease_grant(10);
+  const auto lease = client.lease_grant(10s);
   etcdpp::KeepAlive keep_alive = client.keep_alive(lease.id);
   client.put("alive", "yes", {.lease = lease.id});
 

@@ -33,10 +33,8 @@ void say(const std::string& what) {
 
 asio::awaitable<void> count_services(etcdpp::Client client) {
   // The same calls, asynchronous: no thread blocks while etcd answers.
-  // Options as a named object: GCC 12 mis-copies aggregate temporaries holding a std::string
-  // when they appear inside a co_await expression.
-  const etcdpp::GetOptions count{.prefix = true, .count_only = true};
-  auto result = co_await client.async_get("tour/services/", count, asio::use_awaitable);
+  auto result = co_await client.async_get("tour/services/", {.prefix = true, .count_only = true},
+                                          asio::use_awaitable);
   say("coroutine: " + std::to_string(result.count) + " services registered");
 }
 
@@ -151,7 +149,7 @@ int main() try {
   io.run();
 
   // A lease kept alive by the client: the key lives as long as this program does.
-  const auto lease = client.lease_grant(5);
+  const auto lease = client.lease_grant(5s);
   client.put("tour/alive/worker-1", "busy", {.lease = lease.id});
   etcdpp::KeepAlive keep_alive = client.keep_alive(lease.id);
   say("lease " + std::to_string(static_cast<std::int64_t>(lease.id)) + " (TTL " +

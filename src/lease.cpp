@@ -70,15 +70,23 @@ void LeaseKeeper::shutdown() {
   // Destroyed after the lock is released: a stream's destructor waits for its on_done.
   Slot slot;
   std::vector<Slot> dead;
+  std::map<std::int64_t, std::vector<OnceWaiter>> waiting;
   {
     std::lock_guard lock(mutex_);
     if (closing_) return;
     closing_ = true;
     slot = std::move(current_);
     dead.swap(dead_);
+    waiting.swap(once_);
     asio::post(executor_, [weak = weak_from_this()] {
       if (auto k = weak.lock()) k->timer_.cancel();
     });
+  }
+  // Answered, not dropped: an asynchronous waiter's handler holds work on its executor.
+  for (auto& [id, waiters] : waiting) {
+    for (auto& w : waiters) {
+      w.done(CallStatus{make_error_code(Errc::cancelled), "the client is shutting down"}, {});
+    }
   }
 }
 
@@ -98,9 +106,15 @@ void LeaseKeeper::remove(const std::shared_ptr<KeepAliveState>& state) {
   leases_.erase(state);
 }
 
-void LeaseKeeper::once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
-  std::lock_guard lock(mutex_);
-  once_[static_cast<std::int64_t>(id)].push_back(std::move(done));
+void LeaseKeeper::once(LeaseId id, Clock::time_point deadline,
+                       std::function<void(CallStatus, LeaseKeepAliveResult)> done) {
+  std::unique_lock lock(mutex_);
+  if (closing_) {
+    lock.unlock();
+    done(CallStatus{make_error_code(Errc::cancelled), "the client is shutting down"}, {});
+    return;
+  }
+  once_[static_cast<std::int64_t>(id)].push_back(OnceWaiter{deadline, std::move(done)});
   wake_ticks_locked();
   const bool fresh = !current_.stream || down_;
   ensure_stream_locked();  // a fresh stream sends for every waiting keep_alive_once
@@ -129,15 +143,39 @@ void LeaseKeeper::schedule_tick_locked() {
     auto k = weak.lock();
     if (!k) return;
     std::vector<Slot> dead;  // destroyed after the lock is released
-    std::lock_guard lock(k->mutex_);
-    if (ec || k->closing_) {
-      k->ticking_ = false;
-      return;
+    std::vector<OnceWaiter> expired;  // answered after the lock is released
+    {
+      std::lock_guard lock(k->mutex_);
+      if (ec || k->closing_) {
+        k->ticking_ = false;
+        return;
+      }
+      dead.swap(k->dead_);
+      k->take_expired_once_locked(Clock::now(), expired);
+      k->renew_due_locked();
+      k->schedule_tick_locked();
     }
-    dead.swap(k->dead_);
-    k->renew_due_locked();
-    k->schedule_tick_locked();
+    for (auto& w : expired) {
+      w.done(CallStatus{make_error_code(Errc::deadline_exceeded),
+                        "no answer to the renewal within the call timeout"},
+             {});
+    }
   });
+}
+
+void LeaseKeeper::take_expired_once_locked(Clock::time_point now, std::vector<OnceWaiter>& out) {
+  for (auto it = once_.begin(); it != once_.end();) {
+    auto& waiters = it->second;
+    for (auto w = waiters.begin(); w != waiters.end();) {
+      if (w->deadline <= now) {
+        out.push_back(std::move(*w));
+        w = waiters.erase(w);
+      } else {
+        ++w;
+      }
+    }
+    it = waiters.empty() ? once_.erase(it) : std::next(it);
+  }
 }
 
 void LeaseKeeper::ensure_stream_locked() {
@@ -179,7 +217,7 @@ void LeaseKeeper::renew_due_locked() {
     std::lock_guard s(state->mutex);
     if (state->lost) continue;
     if (state->first_answer && now >= state->deadline) {
-      state->lose_locked(LeaseLoss::expired);
+      state->lose_locked(LeaseLoss::expired, true);
       continue;
     }
     if (now >= state->next_send) {
@@ -208,7 +246,7 @@ bool LeaseKeeper::unanswered_too_long_locked(Clock::time_point now) const {
 }
 
 void LeaseKeeper::on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse& r) {
-  std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>> waiters;
+  std::vector<OnceWaiter> waiters;
   {
     std::lock_guard lock(mutex_);
     if (gen != generation_ || closing_) return;
@@ -219,9 +257,10 @@ void LeaseKeeper::on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse
       if (state->lost) continue;
       if (r.ttl() <= 0) {
         // Gone at the server. Before our deadline only a revoke explains it.
-        const bool early = !state->first_answer || now < state->deadline;
+        const bool kept = state->first_answer;
+        const bool early = !kept || now < state->deadline;
         state->first_answer = true;
-        state->lose_locked(early ? LeaseLoss::revoked : LeaseLoss::expired);
+        state->lose_locked(early ? LeaseLoss::revoked : LeaseLoss::expired, kept);
         continue;
       }
       const auto sent = state->sent_at == Clock::time_point{} ? now : state->sent_at;
@@ -242,10 +281,11 @@ void LeaseKeeper::on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse
   const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()};
   for (auto& w : waiters) {
     if (r.ttl() <= 0) {
-      w(CallStatus{make_error_code(Errc::lease_not_found), "etcdserver: requested lease not found"},
-        result);
+      w.done(CallStatus{make_error_code(Errc::lease_not_found),
+                        "etcdserver: requested lease not found"},
+             result);
     } else {
-      w(CallStatus{}, result);
+      w.done(CallStatus{}, result);
     }
   }
 }
@@ -302,11 +342,11 @@ R run_blocking_lease(std::string_view call, LeaseId id, Start&& start) {
 }
 }  // namespace
 
-void Client::start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
+void Client::start_lease_grant(std::chrono::seconds ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
                                CancellerPtr canceller) const {
   cb = detail::described("lease_grant", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
   auto request = std::make_unique<detail::pb::LeaseGrantRequest>();
-  request->set_ttl(ttl);
+  request->set_ttl(ttl.count());
   request->set_id(static_cast<std::int64_t>(id));
   core_->call<detail::pb::LeaseGrantResponse>(
       detail::kLeaseGrant, std::move(request), timeout_, std::move(canceller), false,
@@ -331,13 +371,13 @@ void Client::start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> 
       });
 }
 
-void Client::start_lease_time_to_live(LeaseId id, bool keys,
+void Client::start_lease_time_to_live(LeaseId id, const LeaseTimeToLiveOptions& options,
                                       detail::Callback<LeaseTimeToLiveResult> cb,
                                       CancellerPtr canceller) const {
   cb = detail::described("lease_time_to_live", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
   auto request = std::make_unique<detail::pb::LeaseTimeToLiveRequest>();
   request->set_id(static_cast<std::int64_t>(id));
-  request->set_keys(keys);
+  request->set_keys(options.keys);
   core_->call<detail::pb::LeaseTimeToLiveResponse>(
       detail::kLeaseTimeToLive, std::move(request), timeout_, std::move(canceller), false,
       [ns = namespace_, cb = std::move(cb)](detail::CallStatus status,
@@ -355,7 +395,7 @@ void Client::start_lease_time_to_live(LeaseId id, bool keys,
       });
 }
 
-LeaseGrantResult Client::lease_grant(std::int64_t ttl, LeaseId id) const {
+LeaseGrantResult Client::lease_grant(std::chrono::seconds ttl, LeaseId id) const {
   return run_blocking_lease<LeaseGrantResult>(
       "lease_grant", id, [&](auto cb) { start_lease_grant(ttl, id, std::move(cb), nullptr); });
 }
@@ -365,36 +405,44 @@ LeaseRevokeResult Client::lease_revoke(LeaseId id) const {
       "lease_revoke", id, [&](auto cb) { start_lease_revoke(id, std::move(cb), nullptr); });
 }
 
-LeaseTimeToLiveResult Client::lease_time_to_live(LeaseId id, bool keys) const {
+LeaseTimeToLiveResult Client::lease_time_to_live(LeaseId id,
+                                                 const LeaseTimeToLiveOptions& options) const {
   return run_blocking_lease<LeaseTimeToLiveResult>("lease_time_to_live", id, [&](auto cb) {
-    start_lease_time_to_live(id, keys, std::move(cb), nullptr);
+    start_lease_time_to_live(id, options, std::move(cb), nullptr);
   });
 }
 
-std::vector<LeaseId> Client::lease_leases() const {
-  auto request = std::make_unique<detail::pb::LeaseLeasesRequest>();
-  detail::Waiter<std::vector<LeaseId>> waiter;
+void Client::start_lease_leases(detail::Callback<std::vector<LeaseId>> cb,
+                                CancellerPtr canceller) const {
+  cb = detail::described("lease_leases", "", std::move(cb));
   core_->call<detail::pb::LeaseLeasesResponse>(
-      detail::kLeaseLeases, std::move(request), timeout_, nullptr, false,
-      [cb = waiter.callback()](detail::CallStatus status, detail::pb::LeaseLeasesResponse&& r) {
+      detail::kLeaseLeases, std::make_unique<detail::pb::LeaseLeasesRequest>(), timeout_,
+      std::move(canceller), false,
+      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseLeasesResponse&& r) {
         std::vector<LeaseId> ids;
         for (const auto& l : r.leases()) ids.push_back(static_cast<LeaseId>(l.id()));
         cb(std::move(status), std::move(ids));
       });
-  std::optional<std::vector<LeaseId>> result;
-  detail::throw_if_failed("lease_leases", "", waiter.wait(result));
-  return std::move(*result);
+}
+
+std::vector<LeaseId> Client::lease_leases() const {
+  return detail::run_blocking<std::vector<LeaseId>>(
+      "lease_leases", "", [&](auto cb) { start_lease_leases(std::move(cb), nullptr); });
+}
+
+void Client::start_lease_keep_alive_once(LeaseId id, detail::Callback<LeaseKeepAliveResult> cb,
+                                         CancellerPtr) const {
+  cb = detail::described("lease_keep_alive_once",
+                         "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
+  // The renewal goes on the keep-alive stream, which has no deadline of its own: the keeper
+  // answers within the call timeout, and forgets the request then.
+  core_->lease_keeper()->once(id, transport::Clock::now() + timeout_, std::move(cb));
 }
 
 LeaseKeepAliveResult Client::lease_keep_alive_once(LeaseId id) const {
-  detail::Waiter<LeaseKeepAliveResult> waiter;
-  core_->lease_keeper()->once(id, waiter.callback());
-  // The stream has no deadline of its own: the wait is bounded by the call timeout.
-  std::optional<LeaseKeepAliveResult> result;
-  const detail::CallStatus status = waiter.wait_for(result, timeout_);
-  detail::throw_if_failed("lease_keep_alive_once",
-                          "lease " + std::to_string(static_cast<std::int64_t>(id)), status);
-  return std::move(*result);
+  return run_blocking_lease<LeaseKeepAliveResult>("lease_keep_alive_once", id, [&](auto cb) {
+    start_lease_keep_alive_once(id, std::move(cb), nullptr);
+  });
 }
 
 KeepAlive Client::keep_alive(LeaseId id, KeepAliveOptions options) const {

@@ -46,14 +46,17 @@ class KeepAliveState {
   Clock::time_point next_send{};  // next renewal request
   Clock::time_point sent_at{};    // the oldest request not yet answered
 
-  /// Marks the lease lost and tells the owner, once. Lock held by the caller.
-  void lose_locked(LeaseLoss why) {
+  /// Marks the lease lost and tells the owner, once. Lock held by the caller. `kept`: the
+  /// lease had been renewed at least once (keep_alive returned it).
+  void lose_locked(LeaseLoss why, bool kept) {
     if (lost) return;
     lost = true;
     loss = why;
     cv.notify_all();
     if (on_change) on_change();
-    if (options.on_lost) {
+    // A lease lost before the first answer was never kept: keep_alive reports it (it fails with
+    // lease_not_found), and on_lost, which speaks of a kept lease, is not called as well.
+    if (options.on_lost && kept) {
       asio::post(executor, [cb = options.on_lost, lease = id, why] { cb(lease, why); });
     }
   }
@@ -70,8 +73,11 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   void start() {}
   void add(const std::shared_ptr<KeepAliveState>& state);
   void remove(const std::shared_ptr<KeepAliveState>& state);
-  /// One renewal, answered through `done` (on a transport thread).
-  void once(LeaseId id, std::function<void(CallStatus, LeaseKeepAliveResult)> done);
+  /// One renewal, answered through `done` (on a transport thread, or on the executor): by its
+  /// answer, else with deadline_exceeded within a tick after `deadline`, else with cancelled at
+  /// shutdown. Every waiter is answered exactly once, and none is kept past its deadline.
+  void once(LeaseId id, Clock::time_point deadline,
+            std::function<void(CallStatus, LeaseKeepAliveResult)> done);
 
  private:
   class Observer;
@@ -114,7 +120,14 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   Slot current_;
   std::vector<Slot> dead_;
   std::set<std::shared_ptr<KeepAliveState>> leases_;
-  std::map<std::int64_t, std::vector<std::function<void(CallStatus, LeaseKeepAliveResult)>>> once_;
+  struct OnceWaiter {
+    Clock::time_point deadline;
+    std::function<void(CallStatus, LeaseKeepAliveResult)> done;
+  };
+  /// Moves the waiters whose deadline has passed into `out` (the lease ids left without a
+  /// waiter are dropped too).
+  void take_expired_once_locked(Clock::time_point now, std::vector<OnceWaiter>& out);
+  std::map<std::int64_t, std::vector<OnceWaiter>> once_;
 };
 
 }  // namespace etcdpp::detail

@@ -125,5 +125,16 @@ void route_transport_logs() {
   apply_locked(r);
 }
 
+void log_line(LogSeverity severity, std::string_view message) {
+  Routing& r = routing();
+  std::shared_ptr<const LogSink> sink;
+  {
+    std::lock_guard lock(r.mutex);
+    if (static_cast<int>(severity) < static_cast<int>(r.min_severity)) return;
+    sink = r.sink;
+  }
+  if (sink) (*sink)(severity, message);
+}
+
 }  // namespace detail
 }  // namespace etcdpp

@@ -58,11 +58,15 @@ void to_proto(std::string_view ns, const Op& op, pb::RequestOp* out) {
       [ns, out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, Op::Get>) {
-          detail::to_proto(ns, v.key, v.options, out->mutable_request_range());
+          GetOptions options = v.options;
+          options.range_end = v.range_end;
+          detail::to_proto(ns, v.key, options, out->mutable_request_range());
         } else if constexpr (std::is_same_v<T, Op::Put>) {
           detail::to_proto(ns, v.key, v.value, v.options, out->mutable_request_put());
         } else if constexpr (std::is_same_v<T, Op::Delete>) {
-          detail::to_proto(ns, v.key, v.options, out->mutable_request_delete_range());
+          DeleteOptions options = v.options;
+          options.range_end = v.range_end;
+          detail::to_proto(ns, v.key, options, out->mutable_request_delete_range());
         } else {
           detail::to_proto(ns, *v, out->mutable_request_txn());
         }

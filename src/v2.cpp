@@ -84,16 +84,24 @@ Result set(const Client& client, std::string_view key, std::string_view value,
   put.lease = lease;
   put.prev_kv = true;
   txn.then(Op::put(key, value, put)).else_({Op::get(key), child_of(key)});
+  // Nothing half-written: the lease of a set that did not happen goes. Its revoke failing
+  // must not hide why the set failed (the lease then expires by itself within the TTL).
+  const auto drop_lease = [&]() noexcept {
+    if (lease == LeaseId{}) return;
+    try {
+      client.lease_revoke(lease);
+    } catch (const std::exception&) {
+    }
+  };
   TxnResult result;
   try {
     result = client.txn(txn);
   } catch (...) {
-    // Nothing half-written: the lease of a set that did not happen goes.
-    if (lease != LeaseId{}) client.lease_revoke(lease);
+    drop_lease();
     throw;
   }
   if (!result.succeeded) {
-    if (lease != LeaseId{}) client.lease_revoke(lease);
+    drop_lease();
     explain("set", key, first(result.responses.at(0)), first(result.responses.at(1)).has_value(),
             options.prev_exist, options.prev_value, options.prev_index);
   }
@@ -125,8 +133,19 @@ Result remove(const Client& client, std::string_view key, const DeleteOptions& o
   txn.then(Op::delete_range(key, del)).else_({Op::get(key), child_of(key)});
   const TxnResult result = client.txn(txn);
   if (!result.succeeded) {
-    explain("delete", key, first(result.responses.at(0)), first(result.responses.at(1)).has_value(),
-            std::nullopt, options.prev_value, options.prev_index);
+    const auto current = first(result.responses.at(0));
+    const bool has_children = first(result.responses.at(1)).has_value();
+    const bool conditions_hold =
+        current && (!options.prev_value || current->value == *options.prev_value) &&
+        (!options.prev_index || current->mod_revision == *options.prev_index);
+    if (has_children && (conditions_hold || (!current && !conditional))) {
+      // The key exists (or not) as asked, but keys lie under it: v2 would call it a directory.
+      fail(Errc::failed_precondition, "delete", key,
+           "keys exist under \"" + std::string(key) +
+               "/\", so it is a directory (v2 102 Not a file); use delete_dir with recursive");
+    }
+    explain("delete", key, current, has_children, std::nullopt, options.prev_value,
+            options.prev_index);
   }
   const auto& deleted = result.responses.at(0).delete_range();
   Result out{std::string(key), result.header.revision, std::nullopt, LeaseId{}};

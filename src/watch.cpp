@@ -9,6 +9,7 @@
 #include "watch_hub.hpp"
 
 #include <asio/post.hpp>
+#include <asio/system_executor.hpp>
 #include <random>
 
 #include "client_core.hpp"
@@ -52,6 +53,17 @@ bool is_token_error(std::error_code ec) {
 
 // ---- WatchState ----------------------------------------------------------------------------
 
+namespace {
+
+/// The options a watch keeps: its range is in key and range_end, and WatchOptions::range_end is
+/// a view of the caller's bytes, which need not outlive the watch's creation.
+WatchOptions without_range_end(WatchOptions o) {
+  o.range_end = {};
+  return o;
+}
+
+}  // namespace
+
 WatchState::WatchState(std::string_view n, std::string_view k, const WatchOptions& o,
                        Watch::Callback cb, asio::any_io_executor ex)
     : WatchState(n, k, key_range(n, k, o.range_end, o.prefix, o.from_key), o, std::move(cb),
@@ -63,7 +75,7 @@ WatchState::WatchState(std::string_view n, std::string_view k, KeyRange range,
       name(k),
       key(std::move(range.key)),
       range_end(std::move(range.range_end)),
-      options(o),
+      options(without_range_end(o)),
       callback(std::move(cb)),
       executor(std::move(ex)),
       next_revision(o.start_revision) {}
@@ -366,6 +378,10 @@ void WatchHub::resume(const std::shared_ptr<WatchState>& state) {
 
 void WatchHub::request_progress() {
   std::lock_guard lock(mutex_);
+  // With the stream down there is no one to ask: the request is dropped (the watches resume and
+  // deliver what they missed). Were it kept, the answer to the hub's own stall probe on the next
+  // stream would reach the watches as the user's progress notification.
+  if (!current_.stream || stream_down_) return;
   user_progress_ = true;
   auto request = std::make_unique<pb::WatchRequest>();
   request->mutable_progress_request();
@@ -375,6 +391,7 @@ void WatchHub::request_progress() {
 void WatchHub::fail_stream_locked(bool endpoint_at_fault) {
   if (stream_down_ || closing_) return;
   stream_down_ = true;
+  user_progress_ = false;  // asked of the stream that is gone
   if (current_.stream) current_.stream->cancel();
   if (endpoint_at_fault && current_.stream) transport_.stream_failed(current_.stream->endpoint());
   for (auto& [id, state] : by_id_) {
@@ -555,7 +572,12 @@ Watch& Watch::operator=(Watch&& other) noexcept {
 }
 Watch::~Watch() { cancel(); }
 
-asio::any_io_executor Watch::executor() const { return state_->executor; }
+asio::any_io_executor Watch::executor() const {
+  // An empty Watch (made by default, moved from, cancelled) has no executor of its own: its
+  // async_next completes at once with cancelled, on the handler's executor or the system one.
+  if (!state_) return asio::system_executor();
+  return state_->executor;
+}
 
 void Watch::cancel() noexcept {
   if (!state_) return;
@@ -625,7 +647,9 @@ void Watch::start_next(const std::shared_ptr<detail::WatchState>& state,
                        std::shared_ptr<detail::Canceller> canceller) {
   callback = detail::described("watch", state ? state->name : std::string(), std::move(callback));
   if (!state) {
-    callback(detail::CallStatus{make_error_code(Errc::cancelled), {}}, WatchBatch{});
+    callback(detail::CallStatus{make_error_code(Errc::cancelled),
+                                "this Watch is empty (made by default, moved from or cancelled)"},
+             WatchBatch{});
     return;
   }
   std::unique_lock lock(state->mutex);
@@ -702,6 +726,8 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
   };
   auto probe = std::make_shared<Probe>();
   probe->pending = options.start_revision > 0;
+  const GetOptions probe_options = start_probe(options);
+  options.range_end = {};  // a view of the caller's bytes: `decide` runs later, without it
   auto core = core_;
   auto decide = [state, probe, core, key, options](bool timed_out, bool cancelled)
       -> std::optional<std::pair<detail::CallStatus, Watch>> {
@@ -755,7 +781,7 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
   }
   creation->start(timeout_, canceller);
   if (options.start_revision > 0) {
-    start_get(key, start_probe(options),
+    start_get(key, probe_options,
               [probe, weak = std::weak_ptr(creation)](detail::CallStatus status, GetResult) {
                 {
                   std::lock_guard p(probe->mutex);

@@ -373,17 +373,21 @@ class Client {
   Watch watch(std::string_view key, const WatchOptions& options = {},
               Watch::Callback callback = {}) const;
 
-  /// Grants a lease of `ttl` seconds, with the given ID or (LeaseId{0}) one etcd picks.
-  LeaseGrantResult lease_grant(std::int64_t ttl, LeaseId id = {}) const;
+  /// Grants a lease of `ttl` (whole seconds, as etcd counts them), with the given ID or
+  /// (LeaseId{0}) one etcd picks.
+  LeaseGrantResult lease_grant(std::chrono::seconds ttl, LeaseId id = {}) const;
   /// Revokes a lease: its keys are deleted. Errc::lease_not_found when there is no such lease.
   LeaseRevokeResult lease_revoke(LeaseId id) const;
-  /// A lease's remaining and granted TTL, and with `keys` its keys; ttl -1 when it has expired,
-  /// whether or not etcd has revoked it yet (etcd itself then reports -1 or, before it revokes
-  /// it, the seconds since expiry as a negative number), and when there is no such lease.
-  LeaseTimeToLiveResult lease_time_to_live(LeaseId id, bool keys = false) const;
+  /// A lease's remaining and granted TTL, and with `{.keys = true}` its keys; ttl -1 when it
+  /// has expired, whether or not etcd has revoked it yet (etcd itself then reports -1 or,
+  /// before it revokes it, the seconds since expiry as a negative number), and when there is no
+  /// such lease.
+  LeaseTimeToLiveResult lease_time_to_live(LeaseId id,
+                                           const LeaseTimeToLiveOptions& options = {}) const;
   /// The IDs of every lease.
   std::vector<LeaseId> lease_leases() const;
-  /// Renews a lease once. Errc::lease_not_found when it is gone.
+  /// Renews a lease once, on the keep-alive stream. Errc::lease_not_found when it is gone;
+  /// Errc::deadline_exceeded when no answer comes within the call timeout.
   LeaseKeepAliveResult lease_keep_alive_once(LeaseId id) const;
   /// Keeps a lease alive until the KeepAlive goes; returns once the first renewal is answered.
   /// Throws Error with Errc::lease_not_found when the lease does not exist.
@@ -399,9 +403,12 @@ class Client {
                    const Watch::Callback& callback, Token&& token) const {
     return detail::initiate<Watch>(
         executor(), std::forward<Token>(token),
-        [self = *this, key = std::string(key), options, callback](auto done,
-                                                                  auto canceller) mutable {
-          self.start_watch(std::move(key), std::move(options), std::move(callback),
+        // The range end is a view (WatchOptions::range_end): the initiation owns a copy, as a
+        // deferred token may run it after the caller's string is gone.
+        [self = *this, key = std::string(key), o = options, end = std::string(options.range_end),
+         callback](auto done, auto canceller) mutable {
+          o.range_end = end;
+          self.start_watch(std::move(key), std::move(o), std::move(callback),
                            std::move(done), std::move(canceller));
         });
   }
@@ -420,7 +427,7 @@ class Client {
   /// @copydoc lease_grant
   /// Handler signature: `void(std::exception_ptr, LeaseGrantResult)`.
   template <class Token>
-  auto async_lease_grant(std::int64_t ttl, LeaseId id, Token&& token) const {
+  auto async_lease_grant(std::chrono::seconds ttl, LeaseId id, Token&& token) const {
     return detail::initiate<LeaseGrantResult>(
         executor(), std::forward<Token>(token), [self = *this, ttl, id](auto cb, auto canceller) {
           self.start_lease_grant(ttl, id, std::move(cb), std::move(canceller));
@@ -428,7 +435,7 @@ class Client {
   }
   /// As async_lease_grant(ttl, id, token) with LeaseId{0}: etcd picks the lease's ID.
   template <class Token>
-  auto async_lease_grant(std::int64_t ttl, Token&& token) const {
+  auto async_lease_grant(std::chrono::seconds ttl, Token&& token) const {
     return async_lease_grant(ttl, LeaseId{}, std::forward<Token>(token));
   }
   /// @copydoc lease_revoke
@@ -443,17 +450,38 @@ class Client {
   /// @copydoc lease_time_to_live
   /// Handler signature: `void(std::exception_ptr, LeaseTimeToLiveResult)`.
   template <class Token>
-  auto async_lease_time_to_live(LeaseId id, bool keys, Token&& token) const {
+  auto async_lease_time_to_live(LeaseId id, const LeaseTimeToLiveOptions& options,
+                                Token&& token) const {
     return detail::initiate<LeaseTimeToLiveResult>(
-        executor(), std::forward<Token>(token), [self = *this, id, keys](auto cb, auto canceller) {
-          self.start_lease_time_to_live(id, keys, std::move(cb), std::move(canceller));
+        executor(), std::forward<Token>(token),
+        [self = *this, id, options](auto cb, auto canceller) {
+          self.start_lease_time_to_live(id, options, std::move(cb), std::move(canceller));
         });
   }
-  /// As async_lease_time_to_live(id, keys, token) without the keys: LeaseTimeToLiveResult::keys
-  /// is empty.
+  /// As async_lease_time_to_live(id, options, token) with default options: without the keys.
   template <class Token>
   auto async_lease_time_to_live(LeaseId id, Token&& token) const {
-    return async_lease_time_to_live(id, false, std::forward<Token>(token));
+    return async_lease_time_to_live(id, LeaseTimeToLiveOptions{}, std::forward<Token>(token));
+  }
+  /// @copydoc lease_leases
+  /// Handler signature: `void(std::exception_ptr, std::vector<LeaseId>)`.
+  template <class Token>
+  auto async_lease_leases(Token&& token) const {
+    return detail::initiate<std::vector<LeaseId>>(
+        executor(), std::forward<Token>(token), [self = *this](auto cb, auto canceller) {
+          self.start_lease_leases(std::move(cb), std::move(canceller));
+        });
+  }
+  /// @copydoc lease_keep_alive_once
+  /// Handler signature: `void(std::exception_ptr, LeaseKeepAliveResult)`. Completes within the
+  /// call timeout (Errc::deadline_exceeded then); a cancellation slot is not honoured, as the
+  /// renewal may have been sent.
+  template <class Token>
+  auto async_lease_keep_alive_once(LeaseId id, Token&& token) const {
+    return detail::initiate<LeaseKeepAliveResult>(
+        executor(), std::forward<Token>(token), [self = *this, id](auto cb, auto canceller) {
+          self.start_lease_keep_alive_once(id, std::move(cb), std::move(canceller));
+        });
   }
 
   /// @copydoc get(std::string_view) const
@@ -472,8 +500,10 @@ class Client {
   auto async_get(std::string_view key, const GetOptions& options, Token&& token) const {
     return detail::initiate<GetResult>(
         executor(), std::forward<Token>(token),
-        [self = *this, key = std::string(key), options](auto callback, auto canceller) {
-          self.start_get(key, options, std::move(callback), std::move(canceller));
+        [self = *this, key = std::string(key), o = options, end = std::string(options.range_end)](
+            auto callback, auto canceller) mutable {
+          o.range_end = end;  // a view of the initiation's own copy (as in async_watch)
+          self.start_get(key, o, std::move(callback), std::move(canceller));
         });
   }
   /// @copydoc put
@@ -500,8 +530,10 @@ class Client {
   auto async_delete_range(std::string_view key, const DeleteOptions& options, Token&& token) const {
     return detail::initiate<DeleteResult>(
         executor(), std::forward<Token>(token),
-        [self = *this, key = std::string(key), options](auto callback, auto canceller) {
-          self.start_delete(key, options, std::move(callback), std::move(canceller));
+        [self = *this, key = std::string(key), o = options, end = std::string(options.range_end)](
+            auto callback, auto canceller) mutable {
+          o.range_end = end;  // a view of the initiation's own copy (as in async_watch)
+          self.start_delete(key, o, std::move(callback), std::move(canceller));
         });
   }
   /// As async_delete_range(key, options, token) with default DeleteOptions: deletes one key.
@@ -845,12 +877,16 @@ class Client {
   void start_txn(const Txn& txn, detail::Callback<TxnResult> cb, CancellerPtr canceller) const;
   void start_compact(std::int64_t revision, const CompactOptions& options,
                      detail::Callback<CompactResult> cb, CancellerPtr canceller) const;
-  void start_lease_grant(std::int64_t ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
-                         CancellerPtr canceller) const;
+  void start_lease_grant(std::chrono::seconds ttl, LeaseId id,
+                         detail::Callback<LeaseGrantResult> cb, CancellerPtr canceller) const;
   void start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> cb,
                           CancellerPtr canceller) const;
-  void start_lease_time_to_live(LeaseId id, bool keys, detail::Callback<LeaseTimeToLiveResult> cb,
+  void start_lease_time_to_live(LeaseId id, const LeaseTimeToLiveOptions& options,
+                                detail::Callback<LeaseTimeToLiveResult> cb,
                                 CancellerPtr canceller) const;
+  void start_lease_leases(detail::Callback<std::vector<LeaseId>> cb, CancellerPtr canceller) const;
+  void start_lease_keep_alive_once(LeaseId id, detail::Callback<LeaseKeepAliveResult> cb,
+                                   CancellerPtr canceller) const;
   void start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const;
   void start_member_list(detail::Callback<std::vector<Member>> cb, CancellerPtr canceller) const;
   void start_member_add(const std::vector<std::string>& peer_urls, bool learner,

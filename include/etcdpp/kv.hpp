@@ -51,8 +51,16 @@ enum class SortTarget { key, version, create_revision, mod_revision, value };
 /// `range_end` reads [key, range_end); `prefix` reads every key starting with `key`;
 /// `from_key` reads every key >= `key`. Setting two of them is refused before anything is sent:
 /// the call throws Error (Errc::invalid_argument) naming them, on either face.
+///
+/// Every member is trivially destructible (`range_end` is a view, copied when the call
+/// starts), so that the natural line `co_await client.async_get(k, {.prefix = true},
+/// asio::use_awaitable)` is safe on GCC 12, which mis-copies aggregate temporaries with a
+/// destructor inside a co_await expression.
 struct GetOptions {
-  std::string range_end;  ///< Read [key, range_end); empty: only `key`; `"\0"`: every key >= it.
+  /// Read [key, range_end); empty: only `key`; `"\0"`: every key >= it. A view: the bytes must
+  /// outlive the call's start (a temporary std::string in the call's own expression does); the
+  /// call copies them before it returns, whatever its face or completion token.
+  std::string_view range_end;
   bool prefix = false;    ///< Read every key that starts with `key` (an empty key: all keys).
   bool from_key = false;  ///< Read every key >= `key` (an empty key: all keys).
   std::int64_t limit = 0;     ///< At most this many keys; 0 is no limit.
@@ -96,10 +104,12 @@ struct PutResult {
   bool operator==(const PutResult&) const = default;  ///< Member-wise comparison.
 };
 
-/// Options of a delete (etcd's DeleteRangeRequest); the range is chosen as in GetOptions.
+/// Options of a delete (etcd's DeleteRangeRequest); the range is chosen as in GetOptions, and
+/// every member is trivially destructible, as there.
 struct DeleteOptions {
-  /// Delete [key, range_end); empty: only `key`; `"\0"`: every key >= `key`.
-  std::string range_end;
+  /// Delete [key, range_end); empty: only `key`; `"\0"`: every key >= `key`. A view, as
+  /// GetOptions::range_end: copied when the call starts.
+  std::string_view range_end;
   bool prefix = false;    ///< Delete every key that starts with `key` (an empty key: all keys).
   bool from_key = false;  ///< Delete every key >= `key` (an empty key: all keys).
   bool prev_kv = false;  ///< Return the deleted key-value pairs.

@@ -38,6 +38,12 @@ struct LeaseRevokeResult {
   bool operator==(const LeaseRevokeResult&) const = default;  ///< Member-wise comparison.
 };
 
+/// Options of Client::lease_time_to_live (etcd's LeaseTimeToLiveRequest).
+struct LeaseTimeToLiveOptions {
+  /// Also list the keys attached to the lease (LeaseTimeToLiveResult::keys; empty without it).
+  bool keys = false;
+};
+
 /// What Client::lease_time_to_live answers.
 struct LeaseTimeToLiveResult {
   ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
@@ -70,7 +76,9 @@ enum class LeaseLoss {
 
 /// Options of Client::keep_alive.
 struct KeepAliveOptions {
-  /// Called once, on `executor` (default: the client's), when the lease is lost.
+  /// Called once, on `executor` (default: the client's), when the lease is lost after
+  /// keep_alive returned it. A lease already gone when keep_alive is made is reported by
+  /// keep_alive's own error (Errc::lease_not_found) instead, and on_lost is not called.
   std::function<void(LeaseId, LeaseLoss)> on_lost;
   /// Where on_lost runs; empty: the client's executor (ClientOptions::executor, else its thread).
   asio::any_io_executor executor;

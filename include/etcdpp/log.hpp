@@ -9,13 +9,15 @@
 
 namespace etcdpp {
 
+/// The severity of a log line, from the most verbose: debug, info, error.
 enum class LogSeverity { debug, info, error };
 
 /// Receives one log line: its severity, and the text without a trailing newline.
 using LogSink = std::function<void(LogSeverity severity, std::string_view message)>;
 
-/// Sends the transport's log lines at `min_severity` and above to `sink`, from now on, for the
-/// whole process. The sink runs on whatever thread logs (gRPC's own among them): it must be
+/// Sends the transport's log lines, and etcdpp's own (such as an endpoint that auto-sync learnt
+/// but could not add), at `min_severity` and above to `sink`, from now on, for the whole
+/// process. The sink runs on whatever thread logs (gRPC's own among them): it must be
 /// thread-safe, must not block for long and must not call etcdpp. An empty sink drops the lines
 /// again.
 ///

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "etcdpp/detail/async.hpp"
 #include "etcdpp/kv.hpp"
 
 namespace etcdpp {
@@ -18,7 +19,7 @@ namespace etcdpp {
 /// meanwhile (unless that revision is compacted before the last page: CompactedError).
 ///
 /// Use it as a range of KeyValue (`for (const KeyValue& kv : client.paginate(...))`), or page
-/// by page with next_page().
+/// by page with next_page(), or with async_next_page() from a coroutine or a callback.
 ///
 /// **Thread safety** One Paginator belongs to one thread at a time. **Errors** next_page() and
 /// the iterator's increment throw Error as Client::get does.
@@ -34,6 +35,16 @@ class Paginator {
 
   /// The next page of at most the page size keys, in key order; empty once the range is done.
   std::vector<KeyValue> next_page();
+  /// next_page(), asynchronous. Handler signature:
+  /// `void(std::exception_ptr, std::vector<KeyValue>)`; completes on the handler's executor
+  /// (else the client's), with the error next_page() would throw. One at a time per Paginator;
+  /// the operation keeps what it reads alive, so the Paginator may go before it completes.
+  template <class Token>
+  auto async_next_page(Token&& token) {
+    return detail::initiate<std::vector<KeyValue>>(
+        executor(), std::forward<Token>(token),
+        [impl = impl_](auto callback, auto) { start_next_page(impl, std::move(callback)); });
+  }
   /// True once next_page() has returned the last page.
   bool done() const noexcept;
   /// The revision the pages are read at: GetOptions::revision when it was set, else the first
@@ -86,8 +97,11 @@ class Paginator {
  private:
   friend class Client;
   struct Impl;
-  explicit Paginator(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Paginator(std::shared_ptr<Impl> impl);
+  asio::any_io_executor executor() const;
+  static void start_next_page(const std::shared_ptr<Impl>& impl,
+                              detail::Callback<std::vector<KeyValue>> callback);
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace etcdpp

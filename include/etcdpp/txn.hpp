@@ -113,8 +113,9 @@ class Op {
  public:
   /// A read, as Client::get(key, options) makes it.
   struct Get {
-    std::string key;     ///< The key, or the start of the range.
-    GetOptions options;  ///< The range and the read's options.
+    std::string key;        ///< The key, or the start of the range.
+    std::string range_end;  ///< The end of the range, owned by the Op (GetOptions::range_end).
+    GetOptions options;     ///< The read's options; its range_end is empty (see range_end).
   };
   /// A write, as Client::put(key, value, options) makes it.
   struct Put {
@@ -125,13 +126,16 @@ class Op {
   /// A delete, as Client::delete_range(key, options) makes it.
   struct Delete {
     std::string key;        ///< The key, or the start of the range.
-    DeleteOptions options;  ///< The range, and whether to return the deleted pairs.
+    std::string range_end;  ///< The end of the range, owned by the Op (DeleteOptions::range_end).
+    DeleteOptions options;  ///< prefix, from_key, prev_kv; its range_end is empty (see range_end).
   };
 
   /// Reads `key`, a range or a prefix, as Client::get(key, options); its result is a GetResult
   /// (with `kvs` empty for a key that does not exist).
   static Op get(std::string_view key, GetOptions options = {}) {
-    return Op(Get{std::string(key), std::move(options)});
+    std::string end(options.range_end);
+    options.range_end = {};
+    return Op(Get{std::string(key), std::move(end), options});
   }
   /// Writes `value` at `key`, as Client::put; its result is a PutResult.
   static Op put(std::string_view key, std::string_view value, PutOptions options = {}) {
@@ -139,7 +143,9 @@ class Op {
   }
   /// Deletes `key`, a range or a prefix, as Client::delete_range; its result is a DeleteResult.
   static Op delete_range(std::string_view key, DeleteOptions options = {}) {
-    return Op(Delete{std::string(key), std::move(options)});
+    std::string end(options.range_end);
+    options.range_end = {};
+    return Op(Delete{std::string(key), std::move(end), options});
   }
   /// A nested transaction, run when the branch that holds this Op runs; its result is a
   /// TxnResult. The Txn is moved into shared storage: copies of the Op share it.

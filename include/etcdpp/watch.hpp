@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -52,7 +53,9 @@ struct WatchBatch {
 
 /// Options of a watch; the range is chosen as in GetOptions.
 struct WatchOptions {
-  std::string range_end;  ///< Watch [key, range_end); empty: only `key`; `"\0"`: every key >= it.
+  /// Watch [key, range_end); empty: only `key`; `"\0"`: every key >= it. A view, as
+  /// GetOptions::range_end: copied when the watch is made (its resumes use the copy).
+  std::string_view range_end;
   bool prefix = false;    ///< Watch every key that starts with `key` (an empty key: all keys).
   bool from_key = false;  ///< Watch every key >= `key` (an empty key: all keys).
   /// First revision to deliver; 0 is "changes after now" (the revision at which the watch is
@@ -103,7 +106,8 @@ class Watch {
   /// Stops the watch and waits until no callback runs (except the calling one).
   void cancel() noexcept;
   /// Asks etcd for a progress notification, delivered as an empty batch to every watch of the
-  /// stream.
+  /// stream. While the stream is down (being resumed on another endpoint) the request is
+  /// dropped: the resumed watches deliver what they missed, and no notification comes.
   void request_progress();
   /// The revision the watch was created at on the server (events start after it unless a start
   /// revision was given).

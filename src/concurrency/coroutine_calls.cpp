@@ -39,7 +39,7 @@ asio::awaitable<Watch> open_watch(const Client& client, const std::string& key,
 }
 
 LeaseGrantResult grant(const Client& client, std::chrono::seconds ttl) {
-  return client.lease_grant(ttl.count());
+  return client.lease_grant(ttl);
 }
 
 asio::awaitable<std::optional<Event>> wait_event(const Client& client, std::string key,

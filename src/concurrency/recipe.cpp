@@ -17,7 +17,7 @@ using asio::use_awaitable;
 // ---- The Client calls that change shape soon ---------------------------------------------
 
 asio::awaitable<LeaseGrantResult> grant_lease(const Client& client, std::chrono::seconds ttl) {
-  co_return co_await client.async_lease_grant(ttl.count(), LeaseId{}, use_awaitable);
+  co_return co_await client.async_lease_grant(ttl, LeaseId{}, use_awaitable);
 }
 
 asio::awaitable<KeepAlive> keep_lease_alive(const Client& client, LeaseId lease,

@@ -18,8 +18,9 @@ asio::awaitable<SequentialKey> create_sequential(Client client, std::string pref
   }
   const std::string dir = prefix + "/";
   const std::string guard = "__" + prefix;
+  const std::string digits_end = dir + ":";  // GetOptions::range_end is a view of it
   GetOptions highest;
-  highest.range_end = dir + ":";
+  highest.range_end = digits_end;
   highest.limit = 1;
   highest.sort_order = SortOrder::descend;
   for (;;) {

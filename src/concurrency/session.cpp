@@ -31,7 +31,7 @@ asio::awaitable<Session> create(Client client, SessionOptions options) {
     ttl = std::chrono::seconds(granted.ttl);
   } else {
     const auto live =
-        co_await client.async_lease_time_to_live(lease, false, asio::use_awaitable);
+        co_await client.async_lease_time_to_live(lease, asio::use_awaitable);
     if (live.ttl < 0) {
       throw Error(make_error_code(Errc::lease_not_found),
                   "Session: lease " + etcdpp::detail::lease_hex(lease) +

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <string_view>
@@ -47,7 +48,7 @@ struct Cluster::Impl {
   std::filesystem::path root;
   bool owns_root = false;
   std::string token;
-  std::vector<Node> nodes;
+  std::deque<Node> nodes;  // a deque: add_member leaves references to the others valid
   std::vector<bool> removed;  // by index, as nodes
   std::optional<Client> client;
 

@@ -70,6 +70,11 @@ void check_name(std::string_view option, std::string_view value) {
 void check_options(const RegistrarOptions& o) {
   check_name("node", o.node);
   check_name("cluster", o.cluster);
+  if (o.node == "*" || o.node == "global") {
+    // config/{node}/X would be the cluster-wide (*) or the global level: every node's config.
+    bad_option("node \"" + o.node + "\" is the name of a configuration level (config/" + o.node +
+               "/ holds every node's items); pick another name");
+  }
   if (o.root.empty() || o.root.back() == '/') {
     bad_option("root \"" + o.root + "\" must be non-empty and not end with '/'");
   }

@@ -87,10 +87,20 @@ GrpcTransport::GrpcTransport(const ClientOptions& options, std::vector<Endpoint>
 void GrpcTransport::add_endpoints(const std::vector<Endpoint>& endpoints) {
   std::lock_guard lock(endpoints_mutex_);
   for (const auto& e : endpoints) {
-    if (count_.load(std::memory_order_relaxed) >= kMaxEndpoints) return;
     bool known = false;
     for (const auto& k : endpoints_) known = known || k == e;
     if (known) continue;
+    if (count_.load(std::memory_order_relaxed) >= kMaxEndpoints) {
+      if (!said_endpoints_full_) {
+        said_endpoints_full_ = true;
+        detail::log_line(LogSeverity::error,
+                         "etcdpp: auto-sync learnt endpoint " + e.to_string() +
+                             " (and maybe others) but the client already has " +
+                             std::to_string(kMaxEndpoints) +
+                             " endpoints, the most it takes; it is not added");
+      }
+      continue;
+    }
     endpoints_.push_back(e);
     add_channel(e);
   }

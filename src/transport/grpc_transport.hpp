@@ -300,6 +300,8 @@ class GrpcTransport final : public Transport {
   std::shared_ptr<grpc::ChannelCredentials> tls_;
   mutable std::mutex endpoints_mutex_;
   std::vector<Endpoint> endpoints_;  // guarded by endpoints_mutex_ once the constructor is done
+  /// An endpoint learnt beyond kMaxEndpoints was logged (once per client); endpoints_mutex_.
+  bool said_endpoints_full_ = false;
   std::vector<GrpcServerStream*> server_streams_;  // guarded by mutex_
   // Only ever added to (add_endpoints), published through count_.
   std::array<std::unique_ptr<Channel>, kMaxEndpoints> channels_;

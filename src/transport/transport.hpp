@@ -120,7 +120,8 @@ class Transport {
 
   /// The endpoints, in the order of their indices (those given, then those added).
   virtual std::vector<Endpoint> endpoints() const = 0;
-  /// Adds the endpoints not known yet, after the others (auto-sync); never removes one.
+  /// Adds the endpoints not known yet, after the others (auto-sync); never removes one. Beyond
+  /// kMaxEndpoints in all, the rest are left out, and a log line says so once per transport.
   virtual void add_endpoints(const std::vector<Endpoint>& endpoints) = 0;
 
   /// Each endpoint's state, in endpoints() order.

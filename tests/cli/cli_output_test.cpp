@@ -238,7 +238,7 @@ TEST(CliTxnInputTest, AcceptsWhatEtcdctlAccepts) {
   EXPECT_EQ(first_get("get k --limit=010").options.limit, 8);
   EXPECT_EQ(first_get("get k --limit -1").options.limit, -1);  // a value may start with '-'
   EXPECT_EQ(first_get("get k --rev=-3").options.revision, 0);  // ignored, as in etcdctl
-  EXPECT_EQ(first_get("get a b c").options.range_end, "b");
+  EXPECT_EQ(first_get("get a b c").range_end, "b");
   EXPECT_EQ(first_get("get k --prefix=false --prefix").options.prefix, true);  // the last wins
 
   const Txn txn = read(

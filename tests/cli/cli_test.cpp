@@ -221,7 +221,7 @@ TEST(CliLeaseTest, GrantTimeToLiveKeepAliveAndRevokePrintWhatEtcdctlPrints) {
     EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out));
   }
 
-  const LeaseId id = client.lease_grant(100).id;
+  const LeaseId id = client.lease_grant(100s).id;
   client.put(prefix("leased"), "v", {.lease = id});
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"lease", "timetolive", hex_id(id)},
@@ -235,8 +235,8 @@ TEST(CliLeaseTest, GrantTimeToLiveKeepAliveAndRevokePrintWhatEtcdctlPrints) {
     EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out)) << args[1];
   }
 
-  const LeaseId a = client.lease_grant(100).id;
-  const LeaseId b = client.lease_grant(100).id;
+  const LeaseId a = client.lease_grant(100s).id;
+  const LeaseId b = client.lease_grant(100s).id;
   const Outcome want = etcdctl({"lease", "revoke", hex_id(a)});
   const Outcome got = etcdpp({"lease", "revoke", hex_id(b)});
   EXPECT_EQ(got.exit_code, 0) << got.err;

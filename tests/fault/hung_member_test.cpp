@@ -68,7 +68,7 @@ TEST_P(HungMemberTest, KeptAliveLeaseOutlivesThreeTtlsOfItsStreamsMemberFrozen) 
   Client healthy({.endpoints = endpoints_without(cluster, target)});
 
   constexpr int kTtl = 5;
-  const LeaseId lease = client.lease_grant(kTtl).id;
+  const LeaseId lease = client.lease_grant(std::chrono::seconds(kTtl)).id;
   client.put("hung/lease/key", "v", {.lease = lease});
   std::atomic<bool> lost{false};
   KeepAlive keeper =
@@ -324,7 +324,7 @@ TEST(HungMemberGoClientTest, EtcdctlKeepAliveAndWatchWithTheirFirstEndpointFroze
   std::string joined;
   for (const auto& e : endpoints_with_first(cluster, target)) joined += (joined.empty() ? "" : ",") + e;
   constexpr int kTtl = 5;
-  const LeaseId lease = healthy.lease_grant(kTtl).id;
+  const LeaseId lease = healthy.lease_grant(std::chrono::seconds(kTtl)).id;
   char hex[32];
   std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(static_cast<std::int64_t>(lease)));
   test::Subprocess keeper({test::etcdctl_path(), "--endpoints=" + joined, "lease", "keep-alive", hex});

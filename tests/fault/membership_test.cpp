@@ -27,7 +27,11 @@ TEST(MembershipTest, AnAddedMemberServesEarlierWritesAndARemovedOneIsGone) {
   test::TestPrefix p(cluster.client());
   for (int i = 0; i < 20; ++i) cluster.client().put(p(std::to_string(i)), "before");
 
+  Node& first = cluster.node(0);  // held across add_member: it must stay valid
+  const std::string first_endpoint = first.client_endpoint();
   const std::size_t added = cluster.add_member();
+  EXPECT_EQ(first.client_endpoint(), first_endpoint);
+  EXPECT_TRUE(first.ready());
   EXPECT_EQ(added, 3u);
   EXPECT_EQ(cluster.size(), 4u);
   ASSERT_TRUE(cluster.node(added).ready());

@@ -143,7 +143,7 @@ TEST(LeaseFaultTest, KeptAliveLeaseSurvivesTwoLeaderKills) {
   embedded::Cluster cluster;
   cluster.wait_for_leader(10s);
   Client client = cluster.client();
-  const auto lease = client.lease_grant(5);
+  const auto lease = client.lease_grant(5s);
   client.put("fault/lease/key", "v", {.lease = lease.id});
   std::atomic<bool> lost{false};
   KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
@@ -165,7 +165,7 @@ TEST(LeaseFaultTest, AllMembersPausedLongerThanTheTtlIsLostWithinTtlPlusOneSecon
   embedded::Cluster cluster;
   cluster.wait_for_leader(10s);
   Client client = cluster.client();
-  const auto lease = client.lease_grant(3);
+  const auto lease = client.lease_grant(3s);
   std::atomic<bool> lost{false};
   KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
   client.lease_keep_alive_once(lease.id);

@@ -294,7 +294,7 @@ TEST(AuthTest, WatchAndKeptAliveLeaseOutliveExpiredTokensWithNoLostEvent) {
     std::lock_guard lock(mutex);
     for (const auto& e : batch.events) seen.push_back(e.kv.mod_revision);
   });
-  const LeaseId lease = bob.lease_grant(3).id;
+  const LeaseId lease = bob.lease_grant(3s).id;
   std::atomic<bool> lease_lost{false};
   KeepAlive keep_alive =
       bob.keep_alive(lease, {.on_lost = [&](LeaseId, LeaseLoss) { lease_lost = true; }});

@@ -13,11 +13,14 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/deferred.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
 #include <future>
+#include <memory>
+#include <mutex>
 
 #include "support/test_env.hpp"
 
@@ -158,6 +161,18 @@ TEST(ClientTest, ConflictingRangeOptionsAreRefusedAndNothingIsDeleted) {
                  "prefix and from_key");
   expect_refused(
       [&] { client.txn(Txn().then(Op::delete_range(p(""), {.prefix = true, .from_key = true}))); },
+      "prefix and from_key");
+  // With a callback, the refusal reaches the handler, as every other error does: the async call
+  // itself does not throw.
+  std::promise<std::exception_ptr> heard;
+  client.async_delete_range(p("a"), {.prefix = true, .from_key = true},
+                            [&](std::exception_ptr e, DeleteResult) { heard.set_value(e); });
+  auto refusal = heard.get_future();
+  ASSERT_EQ(refusal.wait_for(10s), std::future_status::ready) << "the handler never ran";
+  expect_refused(
+      [&] {
+        if (auto e = refusal.get()) std::rethrow_exception(e);
+      },
       "prefix and from_key");
   EXPECT_EQ(client.get(p.str(), {.prefix = true, .count_only = true}).count, 2);
 }
@@ -320,6 +335,95 @@ TEST(ClientTest, UseFutureAndCoroutinesWork) {
   EXPECT_EQ(seen, "coroutine");
   EXPECT_EQ(count, 2);
   EXPECT_FALSE(client.get(p("f")));
+}
+
+// The lines a user writes first, options inline in the co_await expression. GCC 12 mis-copies
+// an aggregate temporary with a destructor there (a freed bad pointer at resumption); GetOptions,
+// DeleteOptions and WatchOptions hold nothing that frees memory when left at their defaults, and
+// their range_end is a view, so these are safe. Under ASan a mis-copy is an error at once.
+TEST(ClientTest, OptionsInlineInACoAwaitExpressionAreSafe) {
+  Client client = test::client();
+  TestPrefix p(client);
+  for (const char* k : {"a", "b", "c", "d"}) client.put(p(k), k);
+  asio::io_context io;
+  std::vector<std::string> prefix_keys;
+  std::int64_t deleted = -1, counted = -1;
+  std::int64_t watch_created = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto all = co_await client.async_get(p.str(), {.prefix = true}, asio::use_awaitable);
+        for (const auto& kv : all.kvs) prefix_keys.push_back(kv.key);
+        // A temporary std::string as the range end, inside the co_await expression too.
+        auto gone = co_await client.async_delete_range(
+            p("a"), {.range_end = p("c"), .prev_kv = true}, asio::use_awaitable);
+        deleted = gone.deleted;
+        auto left = co_await client.async_get(p.str(), {.prefix = true, .count_only = true},
+                                              asio::use_awaitable);
+        counted = left.count;
+        Watch w = co_await client.async_watch(p.str(), {.prefix = true}, {}, asio::use_awaitable);
+        watch_created = w.created_revision();
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  EXPECT_EQ(prefix_keys, (std::vector<std::string>{p("a"), p("b"), p("c"), p("d")}));
+  EXPECT_EQ(deleted, 2);  // [a, c): a and b
+  EXPECT_EQ(counted, 2);
+  EXPECT_GT(watch_created, 0);
+}
+
+// A range end is a view of the caller's bytes; every holder that outlives the call's start
+// copies it: a deferred operation started later, a transaction's Op, a Paginator, a Watch.
+TEST(ClientTest, ARangeEndIsCopiedWhenTheCallStartsWhateverHoldsIt) {
+  Client client = test::client();
+  TestPrefix p(client);
+  for (const char* k : {"a", "b", "c", "d", "e"}) client.put(p(k), k);
+  const auto end = [&](const char* k) { return std::make_unique<std::string>(p(k)); };
+  const auto keys = [](const std::vector<KeyValue>& kvs) {
+    std::vector<std::string> out;
+    for (const auto& kv : kvs) out.push_back(kv.key);
+    return out;
+  };
+
+  // The string is gone (freed, so that ASan sees any read of it) before each call runs.
+  auto bytes = end("c");
+  auto deferred = client.async_get(p("a"), {.range_end = *bytes}, asio::experimental::deferred);
+  Txn txn;
+  txn.then(Op::get(p("b"), {.range_end = *bytes}));
+  Paginator pages = client.paginate(p("a"), {.range_end = *bytes}, 1);
+  bytes.reset();
+
+  std::promise<GetResult> got;
+  std::move(deferred)([&](std::exception_ptr e, GetResult r) {
+    if (e) got.set_exception(e);
+    else got.set_value(std::move(r));
+  });
+  EXPECT_EQ(keys(got.get_future().get().kvs), (std::vector<std::string>{p("a"), p("b")}));
+  EXPECT_EQ(keys(client.txn(txn).responses.at(0).get().kvs), (std::vector<std::string>{p("b")}));
+  std::vector<std::string> paged;
+  for (const KeyValue& kv : pages) paged.push_back(kv.key);
+  EXPECT_EQ(paged, (std::vector<std::string>{p("a"), p("b")}));
+
+  // A watch keeps its range after the string is gone: resumed streams use the copy too.
+  auto watch_end = end("c");
+  std::mutex mutex;
+  std::vector<std::string> events;
+  Watch w = client.watch(p("a"), {.range_end = *watch_end}, [&](std::error_code, WatchBatch b) {
+    std::lock_guard lock(mutex);
+    for (const auto& e : b.events) events.push_back(e.kv.key);
+  });
+  watch_end.reset();
+  for (const char* k : {"a", "c", "b"}) client.put(p(k), "again");
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        std::lock_guard lock(mutex);
+        return events.size() >= 2;
+      },
+      10s));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(events, (std::vector<std::string>{p("a"), p("b")}));
 }
 
 /// Runs `total` async puts with `in_flight` outstanding at a time; returns the failures.

@@ -26,7 +26,7 @@ TEST(ExecutorTest, RunReturnsOnceTheWatchesAndKeepAlivesMadeOnItAreGone) {
     Watch watch = client.watch(prefix("w"), {}, [&](std::error_code, WatchBatch b) {
       events += static_cast<int>(b.events.size());
     });
-    const LeaseId lease = client.lease_grant(10).id;
+    const LeaseId lease = client.lease_grant(10s).id;
     KeepAlive keep_alive = client.keep_alive(lease);
     client.lease_keep_alive_once(lease);
     client.put(prefix("w"), "v");

@@ -3,7 +3,12 @@
 // errors for bad input, each of which must leave the store unchanged.
 #include <gtest/gtest.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -316,6 +321,47 @@ TEST_F(KvTest, PaginatorIsARangeOfKeyValues) {
   EXPECT_THROW(client_.paginate(p_.str(), {.prefix = true, .limit = 3}), Error);
   EXPECT_THROW(client_.paginate(p_.str(), {.sort_order = SortOrder::descend}), Error);
   EXPECT_THROW(client_.paginate(p_.str(), {}, 0), Error);
+}
+
+// The asynchronous face reads the same pages at the same revision, in a coroutine, and the
+// Paginator may be dropped while a page is on its way (the operation keeps what it reads).
+TEST_F(KvTest, PagesReadAsynchronouslyAreThoseReadBlocking) {
+  for (int i = 0; i < 25; ++i) client_.put(p_(std::to_string(100 + i)), std::to_string(i));
+  asio::io_context io;
+  std::vector<std::string> seen;
+  std::size_t pages_read = 0, largest = 0, last_of_dropped = 99;
+  std::int64_t revision = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        Paginator pages = client_.paginate(p_.str(), {.prefix = true}, 7);
+        while (!pages.done()) {
+          auto page = co_await pages.async_next_page(asio::use_awaitable);
+          ++pages_read;
+          largest = std::max(largest, page.size());
+          for (const auto& kv : page) seen.push_back(kv.key);
+        }
+        revision = pages.revision();
+        auto dropped =
+            std::make_unique<Paginator>(client_.paginate(p_.str(), {.prefix = true}, 25));
+        auto first = dropped->async_next_page(asio::use_awaitable);
+        dropped.reset();
+        last_of_dropped = (co_await std::move(first)).size();
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  std::vector<std::string> expected;
+  const GetOptions at_that_revision{.prefix = true, .revision = revision};
+  for (const KeyValue& kv : client_.paginate(p_.str(), at_that_revision, 7)) {
+    expected.push_back(kv.key);
+  }
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(pages_read, 4u);  // 7 + 7 + 7 + 4
+  EXPECT_EQ(largest, 7u);
+  EXPECT_EQ(last_of_dropped, 25u);
 }
 
 }  // namespace

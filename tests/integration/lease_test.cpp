@@ -6,7 +6,12 @@
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <atomic>
+#include <future>
+#include <thread>
 #include <random>
 
 #include "support/test_env.hpp"
@@ -20,13 +25,13 @@ using test::TestPrefix;
 TEST(LeaseTest, GrantAttachTimeToLiveListAndRevoke) {
   Client client = test::client();
   TestPrefix p(client);
-  const LeaseGrantResult lease = client.lease_grant(30);
+  const LeaseGrantResult lease = client.lease_grant(30s);
   EXPECT_NE(lease.id, LeaseId{0});
   EXPECT_EQ(lease.ttl, 30);
   client.put(p("owned"), "v", {.lease = lease.id});
   EXPECT_EQ(client.get(p("owned"))->lease, lease.id);
 
-  const LeaseTimeToLiveResult ttl = client.lease_time_to_live(lease.id, true);
+  const LeaseTimeToLiveResult ttl = client.lease_time_to_live(lease.id, {.keys = true});
   EXPECT_EQ(ttl.granted_ttl, 30);
   EXPECT_GT(ttl.ttl, 0);
   EXPECT_EQ(ttl.keys, std::vector<std::string>{p("owned")});
@@ -48,9 +53,9 @@ TEST(LeaseTest, GrantWithAnIdAndADuplicateIdIsRefused) {
   Client client = test::client();
   std::random_device rd;
   const LeaseId id{static_cast<std::int64_t>(rd() & 0x7fffffff) + 1000};
-  EXPECT_EQ(client.lease_grant(10, id).id, id);
+  EXPECT_EQ(client.lease_grant(10s, id).id, id);
   try {
-    client.lease_grant(10, id);
+    client.lease_grant(10s, id);
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::lease_exists);
@@ -60,7 +65,7 @@ TEST(LeaseTest, GrantWithAnIdAndADuplicateIdIsRefused) {
 
 TEST(LeaseTest, KeepAliveOnceRenewsAndAnUnknownLeaseIsAnError) {
   Client client = test::client();
-  const auto lease = client.lease_grant(20);
+  const auto lease = client.lease_grant(20s);
   const auto renewed = client.lease_keep_alive_once(lease.id);
   EXPECT_EQ(renewed.id, lease.id);
   EXPECT_EQ(renewed.ttl, 20);
@@ -76,7 +81,7 @@ TEST(LeaseTest, KeepAliveOnceRenewsAndAnUnknownLeaseIsAnError) {
 TEST(LeaseTest, KeptAliveLeaseOutlivesItsTtlAndItsKeysStay) {
   Client client = test::client();
   TestPrefix p(client);
-  const auto lease = client.lease_grant(2);
+  const auto lease = client.lease_grant(2s);
   KeepAlive keeper = client.keep_alive(lease.id);
   EXPECT_TRUE(keeper.alive());
   client.put(p("k"), "v", {.lease = lease.id});
@@ -97,7 +102,7 @@ TEST(LeaseTest, KeptAliveLeaseOutlivesItsTtlAndItsKeysStay) {
 TEST(LeaseTest, RevokedElsewhereIsReportedLostAsRevoked) {
   Client client = test::client();
   Client other = test::client();
-  const auto lease = client.lease_grant(5);
+  const auto lease = client.lease_grant(5s);
   std::atomic<int> calls{0};
   std::atomic<int> reason{-1};
   KeepAlive keeper = client.keep_alive(lease.id, {.on_lost = [&](LeaseId id, LeaseLoss why) {
@@ -115,7 +120,7 @@ TEST(LeaseTest, RevokedElsewhereIsReportedLostAsRevoked) {
 TEST(LeaseTest, PausedServerLongerThanTheTtlIsReportedLostByTheDeadline) {
   embedded::Node node;
   Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 5s});
-  const auto lease = client.lease_grant(2);
+  const auto lease = client.lease_grant(2s);
   std::atomic<bool> lost{false};
   KeepAlive keeper =
       client.keep_alive(lease.id, {.on_lost = [&](LeaseId, LeaseLoss) { lost = true; }});
@@ -134,7 +139,7 @@ TEST(LeaseTest, PausedServerLongerThanTheTtlIsReportedLostByTheDeadline) {
 TEST(LeaseTest, DroppingTheKeepAliveStopsRenewalsAndCanRevoke) {
   Client client = test::client();
   TestPrefix p(client);
-  const auto lease = client.lease_grant(30);
+  const auto lease = client.lease_grant(30s);
   client.put(p("k"), "v", {.lease = lease.id});
   { KeepAlive keeper = client.keep_alive(lease.id, {.revoke_on_destroy = true}); }
   EXPECT_FALSE(client.get(p("k")));
@@ -144,7 +149,7 @@ TEST(LeaseTest, DroppingTheKeepAliveStopsRenewalsAndCanRevoke) {
 TEST(LeaseTest, AHundredKeptAliveLeasesShareOneStreamAndAddNoThread) {
   Client client = test::client();
   std::vector<LeaseId> ids;
-  for (int i = 0; i < 100; ++i) ids.push_back(client.lease_grant(10).id);
+  for (int i = 0; i < 100; ++i) ids.push_back(client.lease_grant(10s).id);
   std::vector<KeepAlive> keepers;
   keepers.push_back(client.keep_alive(ids[0]));
   const auto before = test::thread_names();
@@ -168,7 +173,7 @@ TEST(LeaseTest, AsyncKeepAliveKeepsTheLeaseAndReportsAMissingOneAsTheBlockingFac
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        const auto granted = co_await client.async_lease_grant(5, asio::use_awaitable);
+        const auto granted = co_await client.async_lease_grant(5s, asio::use_awaitable);
         const KeepAliveOptions options;
         KeepAlive keep = co_await client.async_keep_alive(granted.id, options, asio::use_awaitable);
         alive = keep.alive();
@@ -192,6 +197,61 @@ TEST(LeaseTest, AsyncKeepAliveKeepsTheLeaseAndReportsAMissingOneAsTheBlockingFac
   } catch (const Error& e) {
     EXPECT_EQ(missing_words, e.what());
   }
+}
+
+TEST(LeaseTest, AsyncLeaseLeasesAndKeepAliveOnceAnswerAsTheBlockingFacesDo) {
+  Client client = test::client();
+  const auto granted = client.lease_grant(30s);
+  asio::io_context io;
+  std::vector<LeaseId> listed;
+  std::int64_t renewed_ttl = 0;
+  std::string missing_words;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        listed = co_await client.async_lease_leases(asio::use_awaitable);
+        const auto renewed =
+            co_await client.async_lease_keep_alive_once(granted.id, asio::use_awaitable);
+        renewed_ttl = renewed.ttl;
+        try {
+          co_await client.async_lease_keep_alive_once(LeaseId{0x7778}, asio::use_awaitable);
+        } catch (const Error& e) {
+          if (e.code() == Errc::lease_not_found) missing_words = e.what();
+        }
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  EXPECT_NE(std::find(listed.begin(), listed.end(), granted.id), listed.end());
+  EXPECT_EQ(renewed_ttl, 30);
+  ASSERT_FALSE(missing_words.empty());
+  try {
+    client.lease_keep_alive_once(LeaseId{0x7778});
+    ADD_FAILURE() << "a missing lease was renewed";
+  } catch (const Error& e) {
+    EXPECT_EQ(missing_words, e.what());
+  }
+  client.lease_revoke(granted.id);
+}
+
+// A lease gone when keep_alive is made is reported by keep_alive's error alone: on_lost, which
+// speaks of a kept lease lost later, is not called as well.
+TEST(LeaseTest, AMissingLeaseFailsKeepAliveWithoutCallingOnLost) {
+  Client client = test::client();
+  asio::io_context io;  // on_lost's executor: ordered, so a marker posted later runs after it
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  std::atomic<bool> lost{false};
+  const KeepAliveOptions options{.on_lost = [&](LeaseId, LeaseLoss) { lost = true; },
+                                 .executor = io.get_executor()};
+  EXPECT_THROW(client.keep_alive(LeaseId{0x7779}, options), Error);
+  std::promise<void> marker;
+  asio::post(io, [&] { marker.set_value(); });
+  EXPECT_EQ(marker.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(lost) << "on_lost was called for a lease keep_alive never kept";
+  work.reset();
+  runner.join();
 }
 
 }  // namespace

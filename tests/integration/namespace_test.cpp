@@ -346,7 +346,7 @@ TEST_F(NamespaceTest, PaginateReadsTheViewPageByPageAtOneRevision) {
 
 TEST_F(NamespaceTest, LeaseTimeToLiveListsOnlyTheViewsKeysAsItsOwn) {
   const Client other = plain_.with_namespace(p_("other/"));
-  const LeaseGrantResult lease = view_.lease_grant(30);
+  const LeaseGrantResult lease = view_.lease_grant(30s);
   view_.put("a", "1", {.lease = lease.id});
   view_.put("", "root", {.lease = lease.id});
   other.put("b", "2", {.lease = lease.id});
@@ -356,17 +356,19 @@ TEST_F(NamespaceTest, LeaseTimeToLiveListsOnlyTheViewsKeysAsItsOwn) {
     std::sort(keys.begin(), keys.end());
     return keys;
   };
-  const LeaseTimeToLiveResult seen = view_.lease_time_to_live(lease.id, true);
+  const LeaseTimeToLiveResult seen = view_.lease_time_to_live(lease.id, {.keys = true});
   EXPECT_EQ(seen.id, lease.id);
   EXPECT_GT(seen.ttl, 0);
   EXPECT_EQ(sorted(seen.keys), (Keys{"", "a"}));
-  EXPECT_EQ(other.lease_time_to_live(lease.id, true).keys, Keys{"b"});
-  const auto async_seen = view_.async_lease_time_to_live(lease.id, true, asio::use_future).get();
+  EXPECT_EQ(other.lease_time_to_live(lease.id, {.keys = true}).keys, Keys{"b"});
+  const auto async_seen =
+      view_.async_lease_time_to_live(lease.id, {.keys = true}, asio::use_future).get();
   EXPECT_EQ(sorted(async_seen.keys), (Keys{"", "a"}));
-  EXPECT_EQ(sorted(plain_.lease_time_to_live(lease.id, true).keys),
+  EXPECT_EQ(sorted(plain_.lease_time_to_live(lease.id, {.keys = true}).keys),
             sorted({ns_, ns_ + "a", p_("other/b"), p_("plain")}));
   // A view of another namespace that holds none of the lease's keys sees the lease, keyless.
-  const auto none = plain_.with_namespace(p_("none/")).lease_time_to_live(lease.id, true);
+  const auto none =
+      plain_.with_namespace(p_("none/")).lease_time_to_live(lease.id, {.keys = true});
   EXPECT_EQ(none.granted_ttl, seen.granted_ttl);
   EXPECT_TRUE(none.keys.empty());
 

@@ -113,6 +113,8 @@ TEST(RegistrarTest, BadOptionsAreRefusedByName) {
   };
   refuse(options_for(prefix, ""), "node");
   refuse(options_for(prefix, "a/b"), "node");
+  refuse(options_for(prefix, "global"), "configuration level");
+  refuse(options_for(prefix, "*"), "configuration level");
   refuse(options_for(prefix, "n", "c/d"), "cluster");
   auto o = options_for(prefix, "n");
   o.root += "/";

@@ -50,7 +50,7 @@ TEST(SessionTest, DestroyingRevokesAndOrphanLeavesTheLeaseToLive) {
 
 TEST(SessionTest, AdoptsAnExistingLeaseAndRefusesOneThatIsGone) {
   Client client = test::client();
-  const auto lease = client.lease_grant(20);
+  const auto lease = client.lease_grant(20s);
   {
     Session session(client, {.lease = lease.id});
     EXPECT_EQ(session.lease(), lease.id);

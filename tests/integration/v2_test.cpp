@@ -53,7 +53,7 @@ TEST_F(V2Test, SetWithTtlPutsTheKeyOnALeaseOfItsOwn) {
   EXPECT_NE(a.lease, LeaseId{});
   EXPECT_NE(a.lease, b.lease) << "two keys share a lease";
   EXPECT_EQ(client_.get(p_("a"))->lease, a.lease);
-  const auto ttl = client_.lease_time_to_live(a.lease, true);
+  const auto ttl = client_.lease_time_to_live(a.lease, {.keys = true});
   EXPECT_GT(ttl.ttl, 20);
   EXPECT_EQ(ttl.keys, std::vector<std::string>{p_("a")});
   EXPECT_GT(refresh(client_, p_("a")).ttl, 20);
@@ -113,6 +113,16 @@ TEST_F(V2Test, CompareAndDeleteAndDelete) {
   EXPECT_FALSE(remove(client_, k).prev) << "a plain delete of a missing key deletes nothing";
   create_dir(client_, p_("d"));
   expect_error([&] { remove(client_, p_("d")); }, Errc::failed_precondition, "directory (v2 102");
+  // A key with keys under it (possible in v3): refused as a directory, the reason named.
+  set(client_, p_("f"), "file");
+  set(client_, p_("f/child"), "c");
+  expect_error([&] { remove(client_, p_("f")); }, Errc::failed_precondition,
+               "keys exist under \"" + p_("f") + "/\"");
+  expect_error([&] { remove(client_, p_("f"), {.prev_value = "file"}); },
+               Errc::failed_precondition, "v2 102");
+  expect_error([&] { remove(client_, p_("f"), {.prev_value = "other"}); },
+               Errc::failed_precondition, "prevValue \"other\"");
+  EXPECT_TRUE(client_.get(p_("f")));
 }
 
 TEST_F(V2Test, CreateInOrderAndListInOrder) {

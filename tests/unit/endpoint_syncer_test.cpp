@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 // Endpoint auto-sync against a scripted transport: every interval, the member list's client
 // URLs go to the transport's endpoints; a failed member list adds nothing and the sync goes on;
-// stop() ends it. The test drives the executor on its own thread.
+// stop() ends it. The test drives the executor on its own thread. Last, the real transport's
+// bound: an endpoint learnt beyond the 64th is left out, and said so.
 #include <gtest/gtest.h>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "endpoint_syncer.hpp"
+#include "etcdpp/client.hpp"
+#include "etcdpp/log.hpp"
 #include "support/fake_transport.hpp"
+#include "transport/grpc_transport.hpp"
 
 namespace etcdpp {
 namespace {
@@ -95,6 +103,30 @@ TEST_F(EndpointSyncerTest, OneCallAtATimeAndNoneAfterStop) {
   call->reply(members({{"http://10.0.0.2:2379"}}));
   EXPECT_TRUE(fake_.added_endpoints().empty());
   EXPECT_FALSE(test::drive_until(io_, [&] { return fake_.calls_made() > 1; }, 50ms));
+}
+
+// The real transport: its channels connect only when used, so no server is needed.
+TEST(GrpcTransportEndpointsTest, AnEndpointLearntBeyondSixtyFourIsNotAddedAndTheSinkIsTold) {
+  std::vector<Endpoint> endpoints;
+  for (int port = 1; port <= 64; ++port) {
+    endpoints.push_back(Endpoint::parse("127.0.0.1:" + std::to_string(port)));
+  }
+  transport::GrpcTransport transport(ClientOptions{}, endpoints);
+  std::mutex mutex;
+  std::vector<std::string> lines;
+  set_log_sink([&](LogSeverity, std::string_view message) {
+    std::lock_guard lock(mutex);
+    if (message.find("auto-sync") != std::string_view::npos) lines.emplace_back(message);
+  });
+  transport.add_endpoints({Endpoint::parse("127.0.0.1:1"), Endpoint::parse("127.0.0.1:65"),
+                           Endpoint::parse("127.0.0.1:66")});
+  set_log_sink({});
+  EXPECT_EQ(transport.endpoints(), endpoints);
+  EXPECT_EQ(transport.endpoint_states().size(), 64u);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(lines.size(), 1u) << "one line per client, however many are left out";
+  EXPECT_NE(lines[0].find("127.0.0.1:65"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("64 endpoints"), std::string::npos) << lines[0];
 }
 
 }  // namespace

@@ -188,6 +188,56 @@ TEST_F(LeaseKeeperTest, ALeaseGoneBeforeItsDeadlineIsReportedRevoked) {
   EXPECT_EQ(*lost_, LeaseLoss::revoked);
 }
 
+// lease_keep_alive_once: answered by the renewal's answer, else at its deadline, after which it
+// is forgotten (not sent again on the next stream, not keeping the timer going); at shutdown a
+// waiter still pending is answered too (an asynchronous one holds work on its executor).
+TEST_F(LeaseKeeperTest, AKeepAliveOnceIsAnsweredByItsDeadlineThenForgotten) {
+  std::optional<std::error_code> late;
+  const auto asked = Clock::now();
+  keeper_->once(kLease, asked + 300ms, [&](detail::CallStatus s, LeaseKeepAliveResult) {
+    late = s.code;
+  });
+  ASSERT_TRUE(drive_until([&] { return fake_.streams_opened() == 1; }, 1s));
+  const auto s0 = fake_.stream(0);
+  ASSERT_TRUE(drive_until([&] { return s0->written() >= 1; }, 1s));
+  ASSERT_TRUE(drive_until([&] { return late.has_value(); }, 2s)) << "never answered";
+  EXPECT_EQ(*late, Errc::deadline_exceeded);
+  EXPECT_GE(Clock::now() - asked, 300ms);
+  // The stream breaks: a new one is opened only for waiters, and there are none now.
+  s0->end(transport::Status{14, "connection reset"});
+  EXPECT_FALSE(drive_until([&] { return fake_.streams_opened() > 1; }, 300ms));
+
+  std::optional<detail::CallStatus> answered, at_shutdown;
+  keeper_->once(kLease, Clock::now() + 10s, [&](detail::CallStatus s, LeaseKeepAliveResult r) {
+    if (r.ttl == 7) answered = s;
+  });
+  keeper_->once(LeaseId{99}, Clock::now() + 10s,
+                [&](detail::CallStatus s, LeaseKeepAliveResult) { at_shutdown = s; });
+  ASSERT_TRUE(drive_until([&] { return fake_.streams_opened() == 2; }, 2s));
+  fake_.stream(1)->push(answer(7));
+  ASSERT_TRUE(drive_until([&] { return answered.has_value(); }, 1s));
+  EXPECT_FALSE(answered->code);
+  keeper_->shutdown();
+  ASSERT_TRUE(at_shutdown.has_value()) << "a pending waiter was dropped at shutdown";
+  EXPECT_EQ(at_shutdown->code, Errc::cancelled);
+}
+
+// Gone at the first answer: the lease was never kept. keep_alive reports it (lease_not_found);
+// on_lost, which tells of a kept lease lost later, is not called as well.
+TEST_F(LeaseKeeperTest, ALeaseGoneAtTheFirstAnswerIsLostWithoutOnLost) {
+  const auto state = keep();
+  fake_.stream(0)->push(answer(0));
+  io_.poll();
+  EXPECT_FALSE(alive(*state));
+  {
+    std::lock_guard lock(state->mutex);
+    EXPECT_TRUE(state->first_answer);  // what keep_alive waits for before it reads `lost`
+    EXPECT_EQ(state->loss, LeaseLoss::revoked);
+  }
+  io_.poll();  // anything posted to the executor has run by now
+  EXPECT_FALSE(lost_) << "on_lost was called for a lease keep_alive never kept";
+}
+
 TEST_F(LeaseKeeperTest, ALeaseWhoseRenewalsGoUnansweredIsReportedExpiredAtItsDeadline) {
   const auto added = Clock::now();
   const auto state = keep();

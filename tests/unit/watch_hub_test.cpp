@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <asio/executor_work_guard.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <future>
 #include <map>
+#include <string>
 
 #include "support/fake_transport.hpp"
 #include "watch_hub.hpp"
@@ -292,6 +296,70 @@ TEST_F(WatchHubTest, AStalledStreamIsProbedThenLeftForAnotherEndpoint) {
   EXPECT_EQ(s1->endpoint(), 1u);
   EXPECT_EQ(create_for(*s1, "k").start_revision(), 12);
   EXPECT_EQ(r.revisions(), std::vector<std::int64_t>{11});
+}
+
+/// etcd's answer to a progress request: no watch, the store's revision.
+pb::WatchResponse progress(std::int64_t revision) {
+  pb::WatchResponse r;
+  r.set_watch_id(-1);
+  r.mutable_header()->set_revision(revision);
+  return r;
+}
+
+TEST_F(WatchHubTest, AProgressRequestIsAnsweredOnceAndOneMadeWhileTheStreamIsDownIsDropped) {
+  Recorder r;
+  const auto w = watch("k", {}, r);
+  const auto s0 = fake_.stream(0);
+  s0->push(created(create_for(*s0, "k").watch_id(), 10));
+  io_.poll();
+  hub_->request_progress();
+  s0->push(progress(10));
+  s0->push(progress(10));  // an answer nobody asked for (the hub's own probe) is not delivered
+  io_.poll();
+  ASSERT_EQ(r.batches.size(), 1u);
+  EXPECT_TRUE(r.batches[0].progress_notify());
+  EXPECT_EQ(r.batches[0].header.revision, 10);
+
+  s0->end(transport::Status{14, "connection reset"});
+  hub_->request_progress();  // the stream is down: nobody to ask
+  io_.poll();
+  ASSERT_EQ(fake_.streams_opened(), 2u);
+  const auto s1 = fake_.stream(1);
+  for (const auto& req : s1->all_written_as<pb::WatchRequest>()) {
+    EXPECT_FALSE(req.has_progress_request()) << "the dropped request was sent after all";
+  }
+  s1->push(created(create_for(*s1, "k").watch_id(), 12));
+  s1->push(progress(12));  // the answer to a stall probe
+  io_.poll();
+  EXPECT_EQ(r.batches.size(), 1u) << "a probe's answer reached the watch as progress";
+}
+
+// An empty Watch (made by default, moved from, cancelled) answers async_next at once with
+// cancelled, on either kind of handler, instead of reaching for an executor it does not have.
+TEST(EmptyWatchTest, AsyncNextCompletesWithCancelled) {
+  Watch empty;
+  std::promise<std::error_code> got;
+  empty.async_next([&](std::exception_ptr e, WatchBatch) { got.set_value(error_code_of(e)); });
+  auto future = got.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get(), Errc::cancelled);
+
+  asio::io_context io;
+  std::string what;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        try {
+          co_await empty.async_next(asio::use_awaitable);
+        } catch (const Error& e) {
+          if (e.code() == Errc::cancelled) what = e.what();
+        }
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+  io.run();
+  EXPECT_NE(what.find("empty"), std::string::npos) << what;
 }
 
 }  // namespace

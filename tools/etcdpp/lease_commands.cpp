@@ -39,8 +39,9 @@ int run_lease_grant(Context& ctx, const std::vector<std::string>& args) {
   std::string error;
   const auto ttl = parse_int(ttl_text, 10, &error);
   if (!ttl) throw ExitError{exit_bad_args, "bad TTL (" + error + ")"};
-  const LeaseGrantResult r =
-      lease_call("failed to grant lease", [&] { return ctx.client().lease_grant(*ttl); });
+  const LeaseGrantResult r = lease_call("failed to grant lease", [&] {
+    return ctx.client().lease_grant(std::chrono::seconds(*ttl));
+  });
   if (ctx.format() == Format::json) {
     // clientv3.LeaseGrantResponse embeds the header: its fields come first, at the top level.
     Json out = Json::object();
@@ -78,7 +79,7 @@ int run_lease_timetolive(Context& ctx, const std::vector<std::string>& args, boo
   const std::string& id_text = args[0];
   const LeaseId id = parse_lease_id(id_text, false);
   const LeaseTimeToLiveResult r =
-      lease_call(nullptr, [&] { return ctx.client().lease_time_to_live(id, keys); });
+      lease_call(nullptr, [&] { return ctx.client().lease_time_to_live(id, {.keys = keys}); });
   if (ctx.format() == Format::json) {
     Json out = Json::object();
     add_header_fields(out, r.header);

@@ -118,18 +118,24 @@ auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& star
             if (type != asio::cancellation_type::none) canceller->cancel();
           });
         }
-        start_op(Callback<R>([state](CallStatus status, R result) mutable {
-                   std::exception_ptr error;
-                   if (status.code || status.exception) error = make_exception({}, {}, status);
-                   auto ex = state->work.get_executor();
-                   asio::post(ex, [state = std::move(state), error = std::move(error),
-                                   result = std::move(result)]() mutable {
-                     if (state->cancellation_slot.is_connected()) state->cancellation_slot.clear();
-                     auto work = std::move(state->work);
-                     std::move(state->handler)(std::move(error), std::move(result));
-                   });
-                 }),
-                 std::move(canceller));
+        Callback<R> complete([state](CallStatus status, R result) mutable {
+          std::exception_ptr error;
+          if (status.code || status.exception) error = make_exception({}, {}, status);
+          auto ex = state->work.get_executor();
+          asio::post(ex, [state = std::move(state), error = std::move(error),
+                          result = std::move(result)]() mutable {
+            if (state->cancellation_slot.is_connected()) state->cancellation_slot.clear();
+            auto work = std::move(state->work);
+            std::move(state->handler)(std::move(error), std::move(result));
+          });
+        });
+        // An argument refused before anything is sent (a start that throws) reaches the
+        // handler as every other error does: a callback hears of it too.
+        try {
+          start_op(complete, std::move(canceller));
+        } catch (...) {
+          complete(CallStatus{{}, {}, std::current_exception()}, R{});
+        }
       },
       token, fallback, std::forward<Start>(start));
 }

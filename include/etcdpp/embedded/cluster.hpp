@@ -110,8 +110,8 @@ class Cluster {
 
   /// The number of members, removed ones included: indices run from 0 to size() - 1.
   std::size_t size() const noexcept;
-  /// Member `index`; throws Error (Errc::invalid_option) when out of range. The reference is
-  /// valid until the next add_member(), which may move the Nodes.
+  /// Member `index`; throws Error (Errc::invalid_option) when out of range. The reference stays
+  /// valid as long as the Cluster does, add_member() or not (a removed member's too).
   Node& node(std::size_t index);
   /// Member `index`, read-only; as the other overload.
   const Node& node(std::size_t index) const;

@@ -103,7 +103,8 @@ std::string to_string(const Event& event);
 /// How a Registrar registers, keeps and reports. Fill it with designated initializers:
 /// `Registrar r(client, {.node = "web1", .cluster = "production"});`
 struct RegistrarOptions {
-  /// This node's name: non-empty, without `/`. Required.
+  /// This node's name: non-empty, without `/`, and neither `*` nor `global` (the names of the
+  /// cluster-wide and global configuration levels). Required.
   std::string node{};
   /// The cluster it belongs to (non-empty, without `/`).
   std::string cluster = "default";
