@@ -3,10 +3,13 @@
 // credentials and channel arguments; its poller thread; and its destruction, which waits for
 // every call and stream (see grpc_transport.hpp for the whole transport).
 #include <absl/synchronization/mutex.h>
+#include <grpc/grpc.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -43,6 +46,48 @@ std::shared_ptr<grpc::ChannelCredentials> tls_credentials(const TlsOptions& tls)
         "ClientOptions::tls: a client certificate needs its key, and a key its certificate");
   }
   return grpc::SslCredentials(ssl);
+}
+
+// gRPC tears itself down when its last object goes. The objects of a channel that was
+// connecting or waiting to reconnect (its subchannels, their HTTP/2 transports) go a little
+// after the channel, on one of gRPC's threads, and when one of them is gRPC's last object gRPC
+// hands its teardown to a detached thread of its own. A program that ends just after its last
+// Client (a test, a command-line tool) would then exit while that thread still joins gRPC's
+// threads, racing OpenSSL's exit handler and the program's static destructors: the threads'
+// OpenSSL state is lost, and a destructor may run under a thread still at work. So at exit,
+// once every transport is gone, etcdpp waits for gRPC's teardown to end, for at most
+// kTeardownWait, and only when a transport went shortly before (within kTeardownRecent): the
+// leftovers of a channel are gone long before that, so a program that holds gRPC objects of
+// its own pays the wait only when it just destroyed a Client.
+constexpr auto kTeardownWait = std::chrono::seconds(1);
+constexpr auto kTeardownRecent = std::chrono::seconds(5);
+std::atomic<int> g_live_transports{0};
+std::atomic<std::int64_t> g_last_destroyed{0};  // steady clock, ns; 0: never
+
+void await_grpc_teardown() {
+  if (g_live_transports.load() != 0) return;  // a Client outlives main: gRPC stays up
+  const std::int64_t last = g_last_destroyed.load();
+  if (last == 0 || to_ns(Clock::now()) - last > std::chrono::nanoseconds(kTeardownRecent).count()) {
+    return;
+  }
+  const auto until = Clock::now() + kTeardownWait;
+  // False once gRPC's teardown has ended: it holds gRPC's init lock until then.
+  while (grpc_is_initialized() != 0 && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+/// Registers await_grpc_teardown to run at exit, before the exit handlers registered so far
+/// (they run in reverse order): once with the first channel, and once more with the first TLS
+/// channel, after initialising OpenSSL, which registers OpenSSL's cleanup then. gRPC would
+/// initialise it only at its first connection, on one of its threads, after ours: OpenSSL's
+/// cleanup would then run first, under gRPC's threads still at work.
+void wait_for_grpc_at_exit(bool tls) {
+  static std::once_flag any, with_tls;
+  std::call_once(tls ? with_tls : any, [tls] {
+    if (tls) OPENSSL_init_ssl(0, nullptr);
+    std::atexit(await_grpc_teardown);
+  });
 }
 
 std::string grpc_target(const Endpoint& e) {
@@ -153,6 +198,7 @@ void GrpcTransport::add_channel(const Endpoint& e) {
   const std::size_t n = count_.load(std::memory_order_relaxed);
   channels_[n] = std::move(channel);
   count_.store(n + 1, std::memory_order_release);
+  wait_for_grpc_at_exit(tls);
 }
 
 GrpcTransport::~GrpcTransport() {
@@ -179,6 +225,12 @@ GrpcTransport::~GrpcTransport() {
   } else {
     poller_->thread.join();
   }
+}
+
+GrpcTransport::Counted::Counted() { g_live_transports.fetch_add(1); }
+GrpcTransport::Counted::~Counted() {
+  g_last_destroyed.store(to_ns(Clock::now()));
+  g_live_transports.fetch_sub(1);
 }
 
 Liveness::Liveness(GrpcTransport& t) : transport(t) { transport.call_created(); }

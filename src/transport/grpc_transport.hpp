@@ -295,6 +295,14 @@ class GrpcTransport final : public Transport {
   // grpc_streams.cpp
   void cancel_server_streams();
 
+  /// Counts the transports alive, from before the first member to after the last (see
+  /// await_grpc_teardown in grpc_transport.cpp).
+  struct Counted {
+    Counted();
+    ~Counted();
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+  } counted_;
   ClientOptions options_;
   /// TLS credentials of the endpoints that use TLS; made with the first of them.
   std::shared_ptr<grpc::ChannelCredentials> tls_;
