@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -262,6 +263,51 @@ struct Cluster::Impl {
     }
   }
 
+  // Waits (within start_timeout) until every member but `gone` that runs (and is not paused)
+  // takes one of them as leader.
+  // Until then a write may go to a member that still forwards it to the member gone, where it
+  // is lost and waits out its whole deadline: a removed leader is noticed only after an
+  // election timeout, and its successor elected after another.
+  void until_led_without(std::size_t gone, const char* call) {
+    const auto deadline = Clock::now() + options.start_timeout;
+    std::string last;
+    while (true) {
+      std::vector<std::uint64_t> ids;
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (i != gone && !removed[i]) ids.push_back(nodes[i].member_id());
+      }
+      const auto known = [&](std::uint64_t id) {
+        return std::find(ids.begin(), ids.end(), id) != ids.end();
+      };
+      bool led = true;
+      last.clear();
+      for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (i == gone || removed[i] || !nodes[i].running() || nodes[i].paused()) continue;
+        try {
+          const auto status = client->status(nodes[i].client_endpoint());
+          const bool ok = status.leader != 0 && known(status.leader);
+          led = led && ok;
+          last += "\n  " + nodes[i].name() + ": " +
+                  (status.leader == 0 ? std::string("no leader")
+                   : ok               ? "leader " + std::to_string(status.leader)
+                                      : "still takes " + std::to_string(status.leader) +
+                                            " (gone) as leader");
+        } catch (const Error& e) {
+          led = false;
+          last += "\n  " + nodes[i].name() + ": " + e.what();
+        }
+      }
+      if (led) return;
+      if (Clock::now() >= deadline) {
+        fail(Errc::node_failed, std::string("Cluster::") + call + "(" + std::to_string(gone) +
+                                    "): the other members have no leader after " +
+                                    std::to_string(options.start_timeout.count()) +
+                                    " ms (ClusterOptions::start_timeout):" + last);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
   Node& live(std::size_t index, const char* call) {
     Node& node = at(index, call);
     if (removed[index]) {
@@ -461,6 +507,7 @@ void Cluster::remove_member(std::size_t index) {
   node.stop();
   impl.removed[index] = true;
   impl.make_client();
+  impl.until_led_without(index, "remove_member");
 }
 
 bool Cluster::removed(std::size_t index) const {

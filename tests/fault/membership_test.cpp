@@ -83,6 +83,29 @@ TEST(MembershipTest, ARemovedMemberIsGoneAndCannotBeRestarted) {
   }
 }
 
+TEST(MembershipTest, RemovingTheLeaderReturnsOnceTheOthersFollowANewOne) {
+  Cluster cluster(fast());
+  test::TestPrefix p(cluster.client());
+  const std::size_t leader = cluster.wait_for_leader(5000ms);
+  const std::uint64_t removed_id = cluster.node(leader).member_id();
+  cluster.remove_member(leader);
+  // At once, with no wait: each member left already follows one of the two.
+  std::set<std::uint64_t> left;
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (i != leader) left.insert(cluster.node(i).member_id());
+  }
+  for (std::size_t i = 0; i < cluster.size(); ++i) {
+    if (i == leader) continue;
+    const auto status = cluster.client().status(cluster.node(i).client_endpoint());
+    EXPECT_NE(status.leader, removed_id) << cluster.node(i).name();
+    EXPECT_EQ(left.count(status.leader), 1u) << cluster.node(i).name() << " follows "
+                                             << status.leader;
+  }
+  // And a write right after it is not lost on its way to the member gone.
+  cluster.client().with_timeout(2000ms).put(p("after"), "new leader");
+  EXPECT_EQ(cluster.client().get(p("after"))->value, "new leader");
+}
+
 TEST(MembershipTest, HashKvIsEqualOnEveryMemberAfterWrites) {
   Cluster cluster(fast());
   test::TestPrefix p(cluster.client());

@@ -147,9 +147,12 @@ class Cluster {
   /// (within start_timeout) this and remove_member wait. When the new etcd does not start, it
   /// is removed from the cluster again and Error is thrown.
   std::size_t add_member();
-  /// Removes member `index` from the cluster and stops its etcd. Throws Error:
+  /// Removes member `index` from the cluster and stops its etcd, and returns once every other
+  /// member that runs takes one of them as leader (a removed leader is succeeded first), so
+  /// that a write right after it is not lost on its way to the member gone. Throws Error:
   /// Errc::invalid_option for an index out of range or removed already, Errc::member_not_found
-  /// when etcd does not list the member, or the error of Client::member_remove.
+  /// when etcd does not list the member, the error of Client::member_remove, or
+  /// Errc::node_failed when the others have no leader within start_timeout.
   void remove_member(std::size_t index);
   /// Whether member `index` was removed by remove_member.
   bool removed(std::size_t index) const;
