@@ -164,9 +164,10 @@ std::error_code error_from_status(int code, std::string_view message) noexcept {
     }
   }
   // gRPC reports a failed TLS handshake as unavailability; it is a configuration fault that no
-  // retry cures (see GrpcTransport: "Ssl handshake failed", "TLS handshake refused").
+  // retry cures (transport/words.cpp words it "TLS handshake with <endpoint> ...").
   if (code == static_cast<int>(Errc::unavailable) &&
-      (message.find("Ssl handshake failed") != std::string_view::npos ||
+      (message.starts_with("TLS handshake with") ||
+       message.find("Ssl handshake failed") != std::string_view::npos ||
        message.find("TLS handshake refused") != std::string_view::npos)) {
     return make_error_code(Errc::tls_handshake_failed);
   }

@@ -45,6 +45,12 @@ Endpoint Endpoint::parse(std::string_view text) {
     e.path = std::string(rest);
     return e;
   }
+  // A socket path may hold a comma; a host or a port never does.
+  if (rest.find(',') != std::string_view::npos) {
+    bad(text,
+        "several endpoints in one string: give each its own element of ClientOptions::endpoints "
+        "(split the string at its commas)");
+  }
   if (rest.starts_with("https://")) {
     e.scheme = Scheme::https;
     rest.remove_prefix(8);

@@ -8,8 +8,14 @@
 #include <deque>
 
 #include "transport/grpc_transport.hpp"
+#include "transport/words.hpp"
 
 namespace etcdpp::transport {
+
+Status GrpcTransport::stream_words(std::size_t endpoint, Status status) const {
+  if (status.code == 0) return status;
+  return plain_words(std::move(status), facts_of(endpoint));
+}
 
 void GrpcTransport::stream_started(std::size_t endpoint) {
   channels_[endpoint]->streams.fetch_add(1, std::memory_order_relaxed);
@@ -145,7 +151,8 @@ class CqStream final : public std::enable_shared_from_this<CqStream> {
     StreamObserver* observer = observer_;
     lock.unlock();
     if (observer != nullptr) {
-      observer->on_done(Status{static_cast<int>(status_.error_code()), status_.error_message()});
+      observer->on_done(transport_.stream_words(
+          endpoint_, Status{static_cast<int>(status_.error_code()), status_.error_message()}));
     }
     GrpcTransport& transport = transport_;
     const std::size_t endpoint = endpoint_;
@@ -263,7 +270,8 @@ class GrpcServerStream final : public grpc::ClientReadReactor<Message> {
       std::lock_guard lock(control_->mutex);
       control_->context = nullptr;
     }
-    observer_->on_done(Status{static_cast<int>(status.error_code()), status.error_message()});
+    observer_->on_done(transport_.stream_words(
+        endpoint_, Status{static_cast<int>(status.error_code()), status.error_message()}));
     GrpcTransport& transport = transport_;
     const std::size_t endpoint = endpoint_;
     transport.server_stream_ending(this);

@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "transport/transport.hpp"
+#include "transport/words.hpp"
 
 namespace etcdpp::transport {
 
@@ -110,6 +111,9 @@ struct UnaryCall final : CqTag {
 
   int attempt = 0;
   std::size_t endpoint = 0;
+  /// When the call started, and the endpoint of the attempt whose failure `last` is.
+  Clock::time_point started;
+  std::size_t last_endpoint = 0;
   Status last;
   /// How long an attempt of a read may go without any answer from its member before the read
   /// tries the next endpoint (zero: the whole deadline; see arm_watchdog).
@@ -242,6 +246,10 @@ class GrpcTransport final : public Transport {
                             std::shared_ptr<StreamObserver> observer,
                             const ServerStreamOptions& options) override;
 
+  /// What the words of a failure on `endpoint` depend on, for a read (transport/words.hpp).
+  CallFacts facts_of(std::size_t endpoint) const;
+  /// A stream's final status on `endpoint`, in etcdpp's words (plain_words).
+  Status stream_words(std::size_t endpoint, Status status) const;
   void stream_started(std::size_t endpoint);
   void stream_ended(std::size_t endpoint);
   /// Server streams in flight, cancelled by the destructor (guarded by mutex_).
@@ -283,7 +291,8 @@ class GrpcTransport final : public Transport {
   /// merely slow on this one, which then keeps its whole deadline.
   void arm_watchdog(const std::shared_ptr<UnaryCall>& call, Clock::time_point when);
   void attempt_done(const std::shared_ptr<UnaryCall>& call, const grpc::Status& status);
-  void finish(const std::shared_ptr<UnaryCall>& call, Status status);
+  /// Ends the call with `status`, in etcdpp's words (plain_words), `note` after them.
+  void finish(const std::shared_ptr<UnaryCall>& call, Status status, std::string_view note = {});
 
   // grpc_auth.cpp
   /// Starts `call` with the current token, after authenticating when there is none yet.

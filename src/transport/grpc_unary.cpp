@@ -8,6 +8,7 @@
 
 #include "transport/grpc_transport.hpp"
 #include "transport/retry.hpp"
+#include "transport/words.hpp"
 
 namespace etcdpp::transport {
 namespace {
@@ -46,6 +47,7 @@ void GrpcTransport::start_unary(const Method& method, const Message& request, Me
   call->response = response;
   call->options = options;
   call->options.idempotent = options.idempotent || method.idempotent;
+  call->started = Clock::now();
   call->done = std::move(done);
   {
     std::lock_guard lock(mutex_);
@@ -100,9 +102,7 @@ bool GrpcTransport::tls_refused(Status& status) const {
   if (!has_certificate &&
       status.message.find("failed to connect to all addresses") != std::string::npos &&
       status.message.find("Endpoint read failed") != std::string::npos) {
-    status.message =
-        "TLS handshake refused by the server (does it require a client certificate?): " +
-        status.message;
+    status.message = "TLS handshake refused by the server";  // worded by plain_words
     return true;
   }
   return false;
@@ -228,6 +228,7 @@ void GrpcTransport::attempt_done(const std::shared_ptr<UnaryCall>& call,
     return;
   }
   call->last = Status{static_cast<int>(status.error_code()), status.error_message()};
+  call->last_endpoint = call->endpoint;
   {
     std::lock_guard lock(call->mutex);
     if (call->cancelled) {
@@ -286,8 +287,7 @@ void GrpcTransport::attempt_done(const std::shared_ptr<UnaryCall>& call,
   if (options_.fail_fast && verdict == Verdict::retry_next_endpoint) {
     // Every endpoint has refused a connection within reconnect_backoff_max: the caller asked
     // not to wait for a cluster that is not there.
-    call->last.message += " (every endpoint refuses connections; fail_fast is set)";
-    finish(call, call->last);
+    finish(call, call->last, " (every endpoint refuses connections; fail_fast is set)");
     return;
   }
   const auto wait =
@@ -324,7 +324,23 @@ void GrpcTransport::attempt_done(const std::shared_ptr<UnaryCall>& call,
   finish(call, Status{1, "cancelled"});
 }
 
-void GrpcTransport::finish(const std::shared_ptr<UnaryCall>& call, Status status) {
+CallFacts GrpcTransport::facts_of(std::size_t endpoint) const {
+  const Channel& channel = *channels_[endpoint];
+  return CallFacts{channel.endpoint.to_string(), channel.tls,
+                   !options_.tls.cert_file.empty() || !options_.tls.cert_pem.empty(), false, {}};
+}
+
+void GrpcTransport::finish(const std::shared_ptr<UnaryCall>& call, Status status,
+                           std::string_view note) {
+  if (status.code != 0) {
+    // The one place where a call's failure gets etcdpp's words (transport/words.hpp).
+    CallFacts facts = facts_of(std::min(call->last_endpoint, count() - 1));
+    facts.write = !call->options.idempotent;
+    facts.timeout =
+        std::chrono::ceil<std::chrono::milliseconds>(call->options.deadline - call->started);
+    status = plain_words(std::move(status), facts);
+    status.message += note;
+  }
   if (call->options.canceller) call->options.canceller->clear_action();
   auto done = std::move(call->done);
   done(std::move(status));

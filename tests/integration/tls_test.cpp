@@ -133,6 +133,14 @@ TEST(TlsTest, UntrustedServerCertificateFailsWithATlsErrorAtOnce) {
   EXPECT_EQ(error_of([&] { client.put("k", "v"); }, what, took), Errc::tls_handshake_failed)
       << what;
   EXPECT_LT(took, 3000ms) << what;
+  // In etcdpp's words: which server, what is wrong, which option fixes it; no gRPC wrapping.
+  const std::string endpoint = node.client_endpoint().substr(std::string("https://").size());
+  EXPECT_NE(what.find("put \"k\": TLS handshake with " + endpoint +
+                      " failed: the server's certificate is not trusted"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("ClientOptions::tls.ca_file"), std::string::npos) << what;
+  EXPECT_EQ(what.find("failed to connect to all addresses"), std::string::npos) << what;
   EXPECT_EQ(error_of([&] { client.get("k"); }, what, took), Errc::tls_handshake_failed) << what;
   EXPECT_EQ(error_of([&] { client.watch("k"); }, what, took), Errc::tls_handshake_failed) << what;
   EXPECT_LT(took, 3000ms) << what;
@@ -146,6 +154,42 @@ TEST(TlsTest, MissingClientCertificateAgainstMutualTlsFailsWithATlsError) {
   std::chrono::milliseconds took{};
   EXPECT_EQ(error_of([&] { client.get("k"); }, what, took), Errc::tls_handshake_failed) << what;
   EXPECT_LT(took, 3000ms) << what;
+  EXPECT_NE(what.find("refused by the server: it likely requires a client certificate"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("ClientOptions::tls.cert_file"), std::string::npos) << what;
+}
+
+TEST(TlsTest, HttpsToAServerWithoutTlsSaysWhatToChange) {
+  embedded::Node node;  // plain: its endpoint is host:port
+  const std::string endpoint = node.client_endpoint();
+  Client client({.endpoints = {"https://" + endpoint}, .call_timeout = 1500ms});
+  std::string what;
+  std::chrono::milliseconds took{};
+  // etcd closes a connection that starts a TLS handshake on a plain port, as a server going
+  // down would: the call retries until its deadline, then says what it most likely is.
+  EXPECT_EQ(error_of([&] { client.get("k"); }, what, took), Errc::unavailable) << what;
+  EXPECT_NE(what.find("cannot connect to " + endpoint + ": socket closed during the TLS "
+                      "handshake (is it a server without TLS? then use http://"),
+            std::string::npos)
+      << what;
+}
+
+TEST(TlsTest, PlainToATlsServerFailsNamingTheEndpoint) {
+  const Certificates certs;
+  embedded::Node node(tls_node(certs, false));
+  const std::string endpoint = node.client_endpoint().substr(std::string("https://").size());
+  Client client({.endpoints = {"http://" + endpoint}, .call_timeout = 1500ms});
+  std::string what;
+  std::chrono::milliseconds took{};
+  const std::error_code ec = error_of([&] { client.get("k"); }, what, took);
+  EXPECT_TRUE(ec) << "a plain call to a TLS port succeeded";
+  EXPECT_NE(what.find("get \"k\": "), std::string::npos) << what;
+  EXPECT_NE(what.find("cannot connect to " + endpoint +
+                      ": socket closed (if the server uses TLS on this port, use https://"),
+            std::string::npos)
+      << what;
+  EXPECT_EQ(what.find("failed to connect to all addresses"), std::string::npos) << what;
 }
 
 TEST(TlsTest, UnreadableCertificateFilesAndAKeylessCertificateAreRefused) {

@@ -47,6 +47,11 @@ TEST(EndpointTest, MalformedEndpointsAreRefusedWithTheirFault) {
   expect_invalid("::1:2379", "brackets");
   expect_invalid("[::1:2379", "unterminated");
   expect_invalid("unix://", "socket path");
+  // Endpoints joined with commas, as etcdctl's --endpoints takes them, are named for what they
+  // are (not "put an IPv6 address in brackets", not "unknown scheme").
+  expect_invalid("127.0.0.1:2379,127.0.0.1:22379", "several endpoints in one string");
+  expect_invalid("http://a:2379,http://b:2379", "split the string at its commas");
+  EXPECT_EQ(Endpoint::parse("unix:///run/etcd,1.sock").path, "/run/etcd,1.sock");
 }
 
 TEST(EndpointTest, BlanksAroundAnEndpointAreDroppedAndBlanksInsideRefused) {
