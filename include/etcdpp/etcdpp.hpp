@@ -7,6 +7,7 @@
 
 #include "etcdpp/auth.hpp"
 #include "etcdpp/client.hpp"
+#include "etcdpp/client_options.hpp"
 #include "etcdpp/cluster.hpp"
 #include "etcdpp/concurrency/barrier.hpp"
 #include "etcdpp/concurrency/election.hpp"
@@ -18,6 +19,7 @@
 #include "etcdpp/concurrency/stm.hpp"
 #include "etcdpp/embedded/cluster.hpp"
 #include "etcdpp/embedded/node.hpp"
+#include "etcdpp/endpoint.hpp"
 #include "etcdpp/error.hpp"
 #include "etcdpp/kv.hpp"
 #include "etcdpp/lease.hpp"

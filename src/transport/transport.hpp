@@ -14,8 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "etcdpp/client.hpp"
+#include "etcdpp/client_options.hpp"
 #include "etcdpp/detail/async.hpp"
+#include "etcdpp/endpoint.hpp"
+#include "etcdpp/error.hpp"
 
 namespace etcdpp::transport {
 
