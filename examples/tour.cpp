@@ -153,7 +153,7 @@ int main() try {
   client.put("tour/alive/worker-1", "busy", {.lease = lease.id});
   etcdpp::KeepAlive keep_alive = client.keep_alive(lease.id);
   say("lease " + std::to_string(static_cast<std::int64_t>(lease.id)) + " (TTL " +
-      std::to_string(lease.ttl) + " s) holds tour/alive/worker-1; the client renews it");
+      std::to_string(lease.ttl.count()) + " s) holds tour/alive/worker-1; the client renews it");
 
   // A service registry: two nodes register under leases; configuration written as plain
   // typed strings (as with etcdctl put) is read typed, by priority level.

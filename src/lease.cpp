@@ -39,7 +39,8 @@ LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& r) {
   // raft, so a busy or paused leader lags) it reports with the seconds since its expiry as a
   // negative TTL (-4): expired all the same, so -1 here too, its granted TTL kept.
   LeaseTimeToLiveResult out{from_proto(r.header()), static_cast<LeaseId>(r.id()),
-                            r.ttl() < 0 ? -1 : r.ttl(), r.grantedttl(), {}};
+                            std::chrono::seconds(r.ttl() < 0 ? -1 : r.ttl()),
+                            std::chrono::seconds(r.grantedttl()), {}};
   for (auto& k : *r.mutable_keys()) out.keys.push_back(std::move(k));
   return out;
 }
@@ -278,7 +279,8 @@ void LeaseKeeper::on_message(std::uint64_t gen, const pb::LeaseKeepAliveResponse
       once_.erase(it);
     }
   }
-  const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()};
+  const LeaseKeepAliveResult result{from_proto(r.header()), static_cast<LeaseId>(r.id()),
+                                    std::chrono::seconds(r.ttl())};
   for (auto& w : waiters) {
     if (r.ttl() <= 0) {
       w.done(CallStatus{make_error_code(Errc::lease_not_found),
@@ -355,7 +357,8 @@ void Client::start_lease_grant(std::chrono::seconds ttl, LeaseId id, detail::Cal
           status = detail::call_status(9, r.error());
         }
         cb(std::move(status),
-           LeaseGrantResult{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()), r.ttl()});
+           LeaseGrantResult{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()),
+                            std::chrono::seconds(r.ttl())});
       });
 }
 
@@ -542,10 +545,10 @@ LeaseLoss KeepAlive::loss() const noexcept {
   std::lock_guard lock(state_->mutex);
   return state_->loss;
 }
-std::int64_t KeepAlive::ttl() const noexcept {
-  if (!state_) return 0;
+std::chrono::seconds KeepAlive::ttl() const noexcept {
+  if (!state_) return std::chrono::seconds(0);
   std::lock_guard lock(state_->mutex);
-  return state_->ttl;
+  return std::chrono::seconds(state_->ttl);
 }
 
 void KeepAlive::stop() noexcept {

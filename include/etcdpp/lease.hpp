@@ -26,7 +26,7 @@ class KeepAliveState;
 struct LeaseGrantResult {
   ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
   LeaseId id{};  ///< The lease's ID: the one asked for, or the one etcd picked.
-  std::int64_t ttl = 0;  ///< Seconds, as granted (etcd may raise a very small TTL).
+  std::chrono::seconds ttl{0};  ///< As granted (etcd may raise a very small TTL).
 
   bool operator==(const LeaseGrantResult&) const = default;  ///< Member-wise comparison.
 };
@@ -48,10 +48,11 @@ struct LeaseTimeToLiveOptions {
 struct LeaseTimeToLiveResult {
   ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
   LeaseId id{};  ///< The lease asked about.
-  /// Seconds left; -1 when the lease has expired: etcd no longer has it (granted_ttl is then
-  /// 0), or its time is up and etcd has yet to revoke it (granted_ttl as granted). Never below -1.
-  std::int64_t ttl = -1;
-  std::int64_t granted_ttl = 0;   ///< Seconds, as granted.
+  /// The time left; -1 s when the lease has expired: etcd no longer has it (granted_ttl is
+  /// then 0), or its time is up and etcd has yet to revoke it (granted_ttl as granted). Never
+  /// below -1 s.
+  std::chrono::seconds ttl{-1};
+  std::chrono::seconds granted_ttl{0};  ///< As granted.
   std::vector<std::string> keys;  ///< The keys attached, when asked for.
 
   bool operator==(const LeaseTimeToLiveResult&) const = default;  ///< Member-wise comparison.
@@ -61,9 +62,9 @@ struct LeaseTimeToLiveResult {
 struct LeaseKeepAliveResult {
   ResponseHeader header;  ///< The header of etcd's response (cluster, member, revision, term).
   LeaseId id{};  ///< The lease renewed.
-  /// Seconds from now; 0 when the lease is gone (the call then fails with
+  /// The time from now; 0 when the lease is gone (the call then fails with
   /// Errc::lease_not_found).
-  std::int64_t ttl = 0;
+  std::chrono::seconds ttl{0};
 
   bool operator==(const LeaseKeepAliveResult&) const = default;  ///< Member-wise comparison.
 };
@@ -109,8 +110,8 @@ class KeepAlive {
   bool alive() const noexcept;
   /// Why it was lost; meaningful once alive() is false (LeaseLoss::expired when empty).
   LeaseLoss loss() const noexcept;
-  /// The TTL the last renewal got, in seconds; 0 when empty.
-  std::int64_t ttl() const noexcept;
+  /// The TTL the last renewal got; 0 when empty.
+  std::chrono::seconds ttl() const noexcept;
   /// Stops renewing (and revokes if KeepAliveOptions::revoke_on_destroy, waiting up to 2 s for
   /// the answer); idempotent. The KeepAlive is empty afterwards.
   void stop() noexcept;

@@ -28,16 +28,16 @@ asio::awaitable<Session> create(Client client, SessionOptions options) {
   if (lease == LeaseId{}) {
     const auto granted = co_await etcdpp::detail::grant_lease(client, ttl);
     lease = granted.id;
-    ttl = std::chrono::seconds(granted.ttl);
+    ttl = granted.ttl;
   } else {
     const auto live =
         co_await client.async_lease_time_to_live(lease, asio::use_awaitable);
-    if (live.ttl < 0) {
+    if (live.ttl < std::chrono::seconds(0)) {
       throw Error(make_error_code(Errc::lease_not_found),
                   "Session: lease " + etcdpp::detail::lease_hex(lease) +
                       " to adopt does not exist (expired or revoked)");
     }
-    ttl = std::chrono::seconds(live.granted_ttl);
+    ttl = live.granted_ttl;
   }
   auto executor = options.executor ? options.executor : client.executor();
   auto core = std::make_shared<etcdpp::detail::SessionCore>(

@@ -241,7 +241,7 @@ TEST(CliLeaseTest, GrantTimeToLiveKeepAliveAndRevokePrintWhatEtcdctlPrints) {
   const Outcome got = etcdpp({"lease", "revoke", hex_id(b)});
   EXPECT_EQ(got.exit_code, 0) << got.err;
   EXPECT_EQ(mask_lease_text(got.out), mask_lease_text(want.out));
-  EXPECT_EQ(client.lease_time_to_live(b).ttl, -1);
+  EXPECT_EQ(client.lease_time_to_live(b).ttl, std::chrono::seconds(-1));
 
   // Revoking it again fails in both, with the same words.
   const Outcome want_again = etcdctl({"lease", "revoke", hex_id(a)});
@@ -758,7 +758,7 @@ TEST(CliLockTest, HoldsUntilSigintWhileEtcdctlWaitsItsTurn) {
   ASSERT_TRUE(key);
   EXPECT_EQ(key->rfind(prefix("l/"), 0), 0u) << *key;
   EXPECT_EQ(holder.read_line(5s), "");  // etcdctl prints the key, then its empty value
-  EXPECT_EQ(client.lease_time_to_live(client.get(*key)->lease).granted_ttl, 5);
+  EXPECT_EQ(client.lease_time_to_live(client.get(*key)->lease).granted_ttl, std::chrono::seconds(5));
   test::Subprocess waiter(with_endpoint(etcdctl_path(), {"lock", prefix("l")}));
   EXPECT_FALSE(waiter.read_line(500ms));
   ASSERT_EQ(::kill(holder.pid(), SIGINT), 0);

@@ -85,8 +85,8 @@ TEST_P(HungMemberTest, KeptAliveLeaseOutlivesThreeTtlsOfItsStreamsMemberFrozen) 
     const auto streams = streams_of(client);
     if (!moved && (streams[1] > 0 || streams[2] > 0)) moved = Clock::now();
     const auto ttl = healthy.lease_time_to_live(lease);
-    min_ttl = std::min(min_ttl, ttl.ttl);
-    ASSERT_GT(ttl.ttl, 0) << "the lease expired at the server "
+    min_ttl = std::min(min_ttl, ttl.ttl.count());
+    ASSERT_GT(ttl.ttl, std::chrono::seconds(0)) << "the lease expired at the server "
                           << seconds_between(frozen, Clock::now()) << " s into the freeze";
     ASSERT_FALSE(lost.load());
     std::this_thread::sleep_for(200ms);
@@ -345,7 +345,7 @@ TEST(HungMemberGoClientTest, EtcdctlKeepAliveAndWatchWithTheirFirstEndpointFroze
   for (int i = 0; Clock::now() - frozen < std::chrono::seconds(3 * kTtl); ++i) {
     try {
       healthy.put("hung/go/k" + std::to_string(i), "after");
-      const auto ttl = healthy.lease_time_to_live(lease).ttl;
+      const auto ttl = healthy.lease_time_to_live(lease).ttl.count();
       min_ttl = std::min(min_ttl, ttl);
       if (ttl <= 0 && !lost) lost = Clock::now();
     } catch (const Error&) {

@@ -336,7 +336,7 @@ TEST(AuthTest, WatchAndKeptAliveLeaseOutliveExpiredTokensWithNoLostEvent) {
   }
   EXPECT_FALSE(watch_failed);
   EXPECT_FALSE(lease_lost);
-  EXPECT_GT(bob.lease_time_to_live(lease).ttl, 0);
+  EXPECT_GT(bob.lease_time_to_live(lease).ttl, std::chrono::seconds(0));
   client_of(node, "root", "root-pw").auth_disable();
 }
 

@@ -27,20 +27,20 @@ TEST(LeaseTest, GrantAttachTimeToLiveListAndRevoke) {
   TestPrefix p(client);
   const LeaseGrantResult lease = client.lease_grant(30s);
   EXPECT_NE(lease.id, LeaseId{0});
-  EXPECT_EQ(lease.ttl, 30);
+  EXPECT_EQ(lease.ttl, std::chrono::seconds(30));
   client.put(p("owned"), "v", {.lease = lease.id});
   EXPECT_EQ(client.get(p("owned"))->lease, lease.id);
 
   const LeaseTimeToLiveResult ttl = client.lease_time_to_live(lease.id, {.keys = true});
-  EXPECT_EQ(ttl.granted_ttl, 30);
-  EXPECT_GT(ttl.ttl, 0);
+  EXPECT_EQ(ttl.granted_ttl, std::chrono::seconds(30));
+  EXPECT_GT(ttl.ttl, std::chrono::seconds(0));
   EXPECT_EQ(ttl.keys, std::vector<std::string>{p("owned")});
   const auto all = client.lease_leases();
   EXPECT_NE(std::find(all.begin(), all.end(), lease.id), all.end());
 
   client.lease_revoke(lease.id);
   EXPECT_FALSE(client.get(p("owned")));  // its keys go with it
-  EXPECT_EQ(client.lease_time_to_live(lease.id).ttl, -1);
+  EXPECT_EQ(client.lease_time_to_live(lease.id).ttl, std::chrono::seconds(-1));
   try {
     client.lease_revoke(lease.id);
     ADD_FAILURE();
@@ -68,7 +68,7 @@ TEST(LeaseTest, KeepAliveOnceRenewsAndAnUnknownLeaseIsAnError) {
   const auto lease = client.lease_grant(20s);
   const auto renewed = client.lease_keep_alive_once(lease.id);
   EXPECT_EQ(renewed.id, lease.id);
-  EXPECT_EQ(renewed.ttl, 20);
+  EXPECT_EQ(renewed.ttl, std::chrono::seconds(20));
   client.lease_revoke(lease.id);
   try {
     client.lease_keep_alive_once(lease.id);
@@ -96,7 +96,7 @@ TEST(LeaseTest, KeptAliveLeaseOutlivesItsTtlAndItsKeysStay) {
       8s);
   EXPECT_TRUE(present);
   EXPECT_TRUE(keeper.alive());
-  EXPECT_GT(client.lease_time_to_live(lease.id).ttl, 0);
+  EXPECT_GT(client.lease_time_to_live(lease.id).ttl, std::chrono::seconds(0));
 }
 
 TEST(LeaseTest, RevokedElsewhereIsReportedLostAsRevoked) {
@@ -212,7 +212,7 @@ TEST(LeaseTest, AsyncLeaseLeasesAndKeepAliveOnceAnswerAsTheBlockingFacesDo) {
         listed = co_await client.async_lease_leases(asio::use_awaitable);
         const auto renewed =
             co_await client.async_lease_keep_alive_once(granted.id, asio::use_awaitable);
-        renewed_ttl = renewed.ttl;
+        renewed_ttl = renewed.ttl.count();
         try {
           co_await client.async_lease_keep_alive_once(LeaseId{0x7778}, asio::use_awaitable);
         } catch (const Error& e) {

@@ -358,7 +358,7 @@ TEST_F(NamespaceTest, LeaseTimeToLiveListsOnlyTheViewsKeysAsItsOwn) {
   };
   const LeaseTimeToLiveResult seen = view_.lease_time_to_live(lease.id, {.keys = true});
   EXPECT_EQ(seen.id, lease.id);
-  EXPECT_GT(seen.ttl, 0);
+  EXPECT_GT(seen.ttl, std::chrono::seconds(0));
   EXPECT_EQ(sorted(seen.keys), (Keys{"", "a"}));
   EXPECT_EQ(other.lease_time_to_live(lease.id, {.keys = true}).keys, Keys{"b"});
   const auto async_seen =

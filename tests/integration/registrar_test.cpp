@@ -94,7 +94,7 @@ TEST(RegistrarTest, ATakenNameIsRefusedAndDestructionUnregisters) {
   first.reset();
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
   EXPECT_FALSE(client.get(keys.node("web1")).has_value());
-  EXPECT_EQ(client.lease_time_to_live(lease).ttl, -1);
+  EXPECT_EQ(client.lease_time_to_live(lease).ttl, std::chrono::seconds(-1));
   Registrar again(client, options_for(prefix, "web1"));  // the name is free again
   EXPECT_TRUE(again.registered());
 }

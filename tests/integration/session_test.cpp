@@ -23,12 +23,12 @@ TEST(SessionTest, GrantsASixtySecondLeaseByDefaultAndRevokesItWhenClosed) {
   Session session(client);
   EXPECT_EQ(session.ttl(), 60s);
   EXPECT_TRUE(session.alive());
-  EXPECT_EQ(client.lease_time_to_live(session.lease()).granted_ttl, 60);
+  EXPECT_EQ(client.lease_time_to_live(session.lease()).granted_ttl, std::chrono::seconds(60));
   client.put(p("k"), "v", {.lease = session.lease()});
   session.close();
   EXPECT_EQ(session.state(), SessionState::closed);
   EXPECT_FALSE(client.get(p("k")));
-  EXPECT_EQ(client.lease_time_to_live(session.lease()).ttl, -1);
+  EXPECT_EQ(client.lease_time_to_live(session.lease()).ttl, std::chrono::seconds(-1));
   session.close();  // idempotent
 }
 
@@ -39,12 +39,12 @@ TEST(SessionTest, DestroyingRevokesAndOrphanLeavesTheLeaseToLive) {
     Session session(client, {.ttl = 10s});
     destroyed = session.lease();
   }
-  EXPECT_EQ(client.lease_time_to_live(destroyed).ttl, -1);
+  EXPECT_EQ(client.lease_time_to_live(destroyed).ttl, std::chrono::seconds(-1));
 
   Session orphaned(client, {.ttl = 10s});
   orphaned.orphan();
   EXPECT_EQ(orphaned.state(), SessionState::closed);
-  EXPECT_GT(client.lease_time_to_live(orphaned.lease()).ttl, 0);
+  EXPECT_GT(client.lease_time_to_live(orphaned.lease()).ttl, std::chrono::seconds(0));
   client.lease_revoke(orphaned.lease());
 }
 
@@ -56,7 +56,7 @@ TEST(SessionTest, AdoptsAnExistingLeaseAndRefusesOneThatIsGone) {
     EXPECT_EQ(session.lease(), lease.id);
     EXPECT_EQ(session.ttl(), 20s);
   }
-  EXPECT_EQ(client.lease_time_to_live(lease.id).ttl, -1);  // closed: revoked
+  EXPECT_EQ(client.lease_time_to_live(lease.id).ttl, std::chrono::seconds(-1));  // closed: revoked
   try {
     Session gone(client, {.lease = lease.id});
     ADD_FAILURE() << "adopted a revoked lease";
@@ -99,7 +99,7 @@ TEST(SessionTest, AsyncCreateCompletesWithALiveSession) {
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   Session session = future.get();
   EXPECT_TRUE(session.alive());
-  EXPECT_GT(client.lease_time_to_live(session.lease()).ttl, 0);
+  EXPECT_GT(client.lease_time_to_live(session.lease()).ttl, std::chrono::seconds(0));
 
   auto refused = Session::async_create(client, {.lease = LeaseId{123456789}}, asio::use_future);
   try {

@@ -54,9 +54,9 @@ TEST_F(V2Test, SetWithTtlPutsTheKeyOnALeaseOfItsOwn) {
   EXPECT_NE(a.lease, b.lease) << "two keys share a lease";
   EXPECT_EQ(client_.get(p_("a"))->lease, a.lease);
   const auto ttl = client_.lease_time_to_live(a.lease, {.keys = true});
-  EXPECT_GT(ttl.ttl, 20);
+  EXPECT_GT(ttl.ttl, std::chrono::seconds(20));
   EXPECT_EQ(ttl.keys, std::vector<std::string>{p_("a")});
-  EXPECT_GT(refresh(client_, p_("a")).ttl, 20);
+  EXPECT_GT(refresh(client_, p_("a")).ttl, std::chrono::seconds(20));
   // A plain set moves the key off its lease.
   set(client_, p_("a"), "z");
   EXPECT_EQ(client_.get(p_("a"))->lease, LeaseId{});

@@ -209,7 +209,7 @@ TEST_F(LeaseKeeperTest, AKeepAliveOnceIsAnsweredByItsDeadlineThenForgotten) {
 
   std::optional<detail::CallStatus> answered, at_shutdown;
   keeper_->once(kLease, Clock::now() + 10s, [&](detail::CallStatus s, LeaseKeepAliveResult r) {
-    if (r.ttl == 7) answered = s;
+    if (r.ttl == std::chrono::seconds(7)) answered = s;
   });
   keeper_->once(LeaseId{99}, Clock::now() + 10s,
                 [&](detail::CallStatus s, LeaseKeepAliveResult) { at_shutdown = s; });

@@ -47,11 +47,11 @@ int run_lease_grant(Context& ctx, const std::vector<std::string>& args) {
     Json out = Json::object();
     add_header_fields(out, r.header);
     out["ID"] = static_cast<std::int64_t>(r.id);
-    out["TTL"] = r.ttl;
+    out["TTL"] = r.ttl.count();
     out["Error"] = "";
     print_json(out);
   } else {
-    std::cout << "lease " << lease_hex(r.id) << " granted with TTL(" << r.ttl << "s)\n";
+    std::cout << "lease " << lease_hex(r.id) << " granted with TTL(" << r.ttl.count() << "s)\n";
   }
   return exit_success;
 }
@@ -84,20 +84,20 @@ int run_lease_timetolive(Context& ctx, const std::vector<std::string>& args, boo
     Json out = Json::object();
     add_header_fields(out, r.header);
     out["id"] = static_cast<std::int64_t>(r.id);
-    out["ttl"] = r.ttl;
-    out["granted-ttl"] = r.granted_ttl;
+    out["ttl"] = r.ttl.count();
+    out["granted-ttl"] = r.granted_ttl.count();
     Json key_list = nullptr;
     for (const auto& k : r.keys) key_list.push_back(base64(k));
     out["keys"] = std::move(key_list);
     print_json(out);
     return exit_success;
   }
-  if (r.granted_ttl == 0 && r.ttl == -1) {
+  if (r.granted_ttl.count() == 0 && r.ttl.count() == -1) {
     std::cout << "lease " << lease_hex(id) << " already expired\n";
     return exit_success;
   }
-  std::cout << "lease " << lease_hex(id) << " granted with TTL(" << r.granted_ttl
-            << "s), remaining(" << r.ttl << "s)";
+  std::cout << "lease " << lease_hex(id) << " granted with TTL(" << r.granted_ttl.count()
+            << "s), remaining(" << r.ttl.count() << "s)";
   if (keys) {
     std::cout << ", attached keys([";
     for (std::size_t i = 0; i < r.keys.size(); ++i) std::cout << (i > 0 ? " " : "") << r.keys[i];
@@ -141,10 +141,10 @@ int run_lease_keep_alive(Context& ctx, const std::vector<std::string>& args, boo
       Json out = Json::object();
       add_header_fields(out, r.header);
       out["ID"] = static_cast<std::int64_t>(r.id);
-      out["TTL"] = r.ttl;
+      out["TTL"] = r.ttl.count();
       print_json(out);
     } else {
-      std::cout << "lease " << lease_hex(id) << " keepalived with TTL(" << r.ttl << ")\n";
+      std::cout << "lease " << lease_hex(id) << " keepalived with TTL(" << r.ttl.count() << ")\n";
     }
     std::cout << std::flush;
   };
@@ -158,9 +158,9 @@ int run_lease_keep_alive(Context& ctx, const std::vector<std::string>& args, boo
     std::chrono::seconds next{1};
     try {
       const LeaseKeepAliveResult r = ctx.client().lease_keep_alive_once(id);
-      if (r.ttl <= 0) break;
+      if (r.ttl.count() <= 0) break;
       print(r);
-      next = std::chrono::seconds(std::max<std::int64_t>(r.ttl / 3, 1));
+      next = std::chrono::seconds(std::max<std::int64_t>(r.ttl.count() / 3, 1));
     } catch (const Error& e) {
       if (e.code() == make_error_code(Errc::lease_not_found)) break;
       if (!is_transient(e.code())) throw call_error(e);
