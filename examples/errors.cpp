@@ -19,9 +19,11 @@ void expect(bool ok, const std::string& what) {
 //! [what to do]
 // What a program does about a failed call, by its code (docs/guide/errors.md lists them all).
 std::string what_to_do(std::error_code ec) {
-  if (etcdpp::is_transient(ec)) return "retry it (a write only if repeating it is harmless)";
-  if (ec == etcdpp::Errc::compacted) return "read the current state, watch on from there";
-  if (ec == etcdpp::Errc::lease_not_found) return "grant a new lease, write its keys again";
+  using etcdpp::Condition;
+  if (ec == Condition::retryable) return "retry it (a write only if repeating it is harmless)";
+  if (ec == Condition::compacted) return "read the current state, watch on from there";
+  if (ec == Condition::lease_lost) return "grant a new lease, write its keys again";
+  if (ec == Condition::auth) return "check the credentials and the role's permissions";
   return "fix the request: sending it again gets the same answer";
 }
 //! [what to do]
@@ -66,7 +68,9 @@ int main() try {
     expect(false, "a paused server answered");
   } catch (const etcdpp::Error& e) {
     std::cout << e.what() << ": " << what_to_do(e.code()) << "\n";
-    expect(e.code() == Errc::deadline_exceeded && etcdpp::is_transient(e.code()), "timed out");
+    expect(e.code() == Errc::deadline_exceeded && e.code() == std::errc::timed_out &&
+               etcdpp::is_transient(e.code()),
+           "timed out");
   }
   node.resume();
   expect(client.get("k")->value == "2", "the same read, made again, succeeds");

@@ -108,12 +108,87 @@ class Category final : public std::error_category {
       default: return "unknown etcdpp error " + std::to_string(value);
     }
   }
+
+  // What etcdpp's codes mean in the standard's terms: `ec == std::errc::timed_out`.
+  std::error_condition default_error_condition(int value) const noexcept override {
+    switch (static_cast<Errc>(value)) {
+      case Errc::deadline_exceeded: return std::errc::timed_out;
+      case Errc::cancelled: return std::errc::operation_canceled;
+      default: return {value, *this};
+    }
+  }
+};
+
+bool in_group(Condition group, Errc e) noexcept {
+  switch (group) {
+    case Condition::retryable:
+      return is_transient(make_error_code(e));
+    case Condition::unavailable:
+      switch (e) {
+        case Errc::unavailable:
+        case Errc::no_leader:
+        case Errc::leader_changed:
+        case Errc::not_capable:
+        case Errc::server_stopped:
+        case Errc::timeout_due_to_leader_fail:
+        case Errc::timeout_due_to_connection_lost:
+        case Errc::unhealthy_cluster:
+          return true;
+        default:
+          return false;
+      }
+    case Condition::auth:
+      switch (e) {
+        case Errc::unauthenticated:
+        case Errc::permission_denied:
+        case Errc::auth_failed:
+        case Errc::invalid_auth_token:
+        case Errc::auth_old_revision:
+        case Errc::auth_permission_denied:
+        case Errc::permission_not_granted:
+        case Errc::role_not_granted:
+          return true;
+        default:
+          return false;
+      }
+    case Condition::lease_lost:
+      return e == Errc::lease_not_found || e == Errc::session_lost;
+    case Condition::compacted:
+      return e == Errc::compacted;
+  }
+  return false;
+}
+
+class ConditionCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "etcdpp.condition"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<Condition>(value)) {
+      case Condition::retryable: return "may succeed if made again";
+      case Condition::unavailable: return "no member could serve it now";
+      case Condition::auth: return "credentials or permissions";
+      case Condition::lease_lost: return "the lease is gone";
+      case Condition::compacted: return "the revision was compacted";
+    }
+    return "unknown etcdpp condition " + std::to_string(value);
+  }
+
+  bool equivalent(const std::error_code& code, int condition) const noexcept override {
+    return code.category() == etcdpp::error_category() &&
+           in_group(static_cast<Condition>(condition), static_cast<Errc>(code.value()));
+  }
 };
 
 }  // namespace
 
 const std::error_category& error_category() noexcept {
   static const Category category;
+  return category;
+}
+
+const std::error_category& condition_category() noexcept {
+  static const ConditionCategory category;
   return category;
 }
 

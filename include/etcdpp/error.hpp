@@ -116,6 +116,37 @@ inline std::error_code make_error_code(Errc e) noexcept {
 /// was unavailable, or a deadline passed), as opposed to a request the server rejected.
 bool is_transient(std::error_code ec) noexcept;
 
+/// Groups of error codes that a program reacts to alike. Compare any code with one:
+/// `if (e.code() == etcdpp::Condition::retryable) ...`. A code may be in several groups
+/// (Errc::unavailable is retryable and unavailable). Besides these, etcdpp's codes compare
+/// equal to the std::errc they mean: Errc::deadline_exceeded to std::errc::timed_out,
+/// Errc::cancelled to std::errc::operation_canceled.
+enum class Condition : int {
+  /// The call may succeed if made again: the codes is_transient() accepts.
+  retryable = 1,
+  /// No member could serve it now: the network or the server was unavailable, or the cluster
+  /// had no leader (unavailable, no_leader, leader_changed, server_stopped, not_capable,
+  /// unhealthy_cluster, and etcd's timeouts waiting for a leader or a connection).
+  unavailable,
+  /// The client's credentials or rights: unauthenticated, permission_denied, auth_failed,
+  /// invalid_auth_token, auth_old_revision, auth_permission_denied, permission_not_granted,
+  /// role_not_granted.
+  auth,
+  /// A lease, or a Session over one, is gone: lease_not_found, session_lost. Keys attached to
+  /// it were deleted; grant a new one and write them again.
+  lease_lost,
+  /// The revision asked for was compacted: compacted. Relist from a newer revision.
+  compacted,
+};
+
+/// The category of etcdpp's conditions; its name is "etcdpp.condition".
+const std::error_category& condition_category() noexcept;
+
+/// `c` as a std::error_condition, to compare codes with: `ec == Condition::auth`.
+inline std::error_condition make_error_condition(Condition c) noexcept {
+  return {static_cast<int>(c), condition_category()};
+}
+
 /// The code of the exception an asynchronous call completed with: its code for a
 /// std::system_error (Error and CompactedError are ones), Errc::unknown for another exception,
 /// the empty code for a null pointer (success). For handlers that branch on the code:
@@ -160,4 +191,6 @@ class CompactedError : public Error {
 /// @cond
 template <>
 struct std::is_error_code_enum<etcdpp::Errc> : std::true_type {};
+template <>
+struct std::is_error_condition_enum<etcdpp::Condition> : std::true_type {};
 /// @endcond

@@ -19,6 +19,40 @@ TEST(ErrorTest, CategoryNamesEtcdErrorsAndTransientOnes) {
   EXPECT_FALSE(is_transient(std::make_error_code(std::errc::timed_out)));
 }
 
+TEST(ErrorTest, ConditionsGroupTheCodesAProgramReactsToAlike) {
+  const auto code = [](Errc e) { return make_error_code(e); };
+  // The standard's meanings.
+  EXPECT_EQ(code(Errc::deadline_exceeded), std::errc::timed_out);
+  EXPECT_EQ(code(Errc::cancelled), std::errc::operation_canceled);
+  EXPECT_NE(code(Errc::unavailable), std::errc::timed_out);
+  // Each group, with a code in it and one outside it.
+  EXPECT_EQ(code(Errc::deadline_exceeded), Condition::retryable);
+  EXPECT_EQ(code(Errc::no_leader), Condition::retryable);
+  EXPECT_NE(code(Errc::key_not_found), Condition::retryable);
+  EXPECT_EQ(code(Errc::unavailable), Condition::unavailable);
+  EXPECT_EQ(code(Errc::leader_changed), Condition::unavailable);
+  EXPECT_NE(code(Errc::deadline_exceeded), Condition::unavailable);
+  EXPECT_EQ(code(Errc::auth_failed), Condition::auth);
+  EXPECT_EQ(code(Errc::invalid_auth_token), Condition::auth);
+  EXPECT_EQ(code(Errc::permission_denied), Condition::auth);
+  EXPECT_NE(code(Errc::user_not_found), Condition::auth);
+  EXPECT_EQ(code(Errc::lease_not_found), Condition::lease_lost);
+  EXPECT_EQ(code(Errc::session_lost), Condition::lease_lost);
+  EXPECT_NE(code(Errc::lease_exists), Condition::lease_lost);
+  EXPECT_EQ(code(Errc::compacted), Condition::compacted);
+  EXPECT_NE(code(Errc::future_revision), Condition::compacted);
+  // A code of another category is in none, and the empty code in none either.
+  EXPECT_NE(std::make_error_code(std::errc::timed_out), Condition::retryable);
+  EXPECT_NE(std::error_code(), Condition::retryable);
+  EXPECT_STREQ(make_error_condition(Condition::auth).category().name(), "etcdpp.condition");
+  // As an Error's code, in a catch.
+  try {
+    throw_error(code(Errc::lease_not_found), "lease_revoke 1");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Condition::lease_lost);
+  }
+}
+
 TEST(ErrorTest, ThrowErrorGivesCompactedErrorForCompaction) {
   EXPECT_THROW(throw_error(Errc::compacted, "get \"k\""), CompactedError);
   try {
