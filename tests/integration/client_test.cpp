@@ -469,6 +469,9 @@ TEST(ClientTest, ThreadCountAfterTenThousandAsyncCallsEqualsTheCountAfterTheFirs
   Client client = test::client();
   TestPrefix p(client);
   client.put(p("first"), "v");
+  // The shared node's own client (its role poller) is made as the node starts serving: once
+  // the node has a role, its threads are there, and only the test's client's can change.
+  ASSERT_TRUE(test::wait_until([] { return test::node().role() != embedded::Role::none; }, 10s));
   const auto before = test::thread_names();
   const int after_first = test::thread_count();
   ASSERT_EQ(run_async_puts(client, p, 10000, 256), 0);
