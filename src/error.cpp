@@ -119,24 +119,30 @@ class Category final : public std::error_category {
   }
 };
 
+// Condition::unavailable: no member could serve the call now (is_transient accepts these and
+// the codes of time and load).
+bool none_could_serve(Errc e) noexcept {
+  switch (e) {
+    case Errc::unavailable:
+    case Errc::no_leader:
+    case Errc::leader_changed:
+    case Errc::not_capable:
+    case Errc::server_stopped:
+    case Errc::timeout_due_to_leader_fail:
+    case Errc::timeout_due_to_connection_lost:
+    case Errc::unhealthy_cluster:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool in_group(Condition group, Errc e) noexcept {
   switch (group) {
     case Condition::retryable:
       return is_transient(make_error_code(e));
     case Condition::unavailable:
-      switch (e) {
-        case Errc::unavailable:
-        case Errc::no_leader:
-        case Errc::leader_changed:
-        case Errc::not_capable:
-        case Errc::server_stopped:
-        case Errc::timeout_due_to_leader_fail:
-        case Errc::timeout_due_to_connection_lost:
-        case Errc::unhealthy_cluster:
-          return true;
-        default:
-          return false;
-      }
+      return none_could_serve(e);
     case Condition::auth:
       switch (e) {
         case Errc::unauthenticated:
@@ -194,23 +200,10 @@ const std::error_category& condition_category() noexcept {
 
 bool is_transient(std::error_code ec) noexcept {
   if (ec.category() != error_category()) return false;
-  switch (static_cast<Errc>(ec.value())) {
-    case Errc::unavailable:
-    case Errc::deadline_exceeded:
-    case Errc::no_leader:
-    case Errc::leader_changed:
-    case Errc::not_capable:
-    case Errc::server_stopped:
-    case Errc::server_timeout:
-    case Errc::timeout_due_to_leader_fail:
-    case Errc::timeout_due_to_connection_lost:
-    case Errc::timeout_wait_applied_index:
-    case Errc::unhealthy_cluster:
-    case Errc::too_many_requests:
-      return true;
-    default:
-      return false;
-  }
+  const auto e = static_cast<Errc>(ec.value());
+  // What no member could serve now, and what ran out of time or was turned away for load.
+  return none_could_serve(e) || e == Errc::deadline_exceeded || e == Errc::server_timeout ||
+         e == Errc::timeout_wait_applied_index || e == Errc::too_many_requests;
 }
 
 std::error_code error_code_of(const std::exception_ptr& e) noexcept {

@@ -270,15 +270,15 @@ struct Cluster::Impl {
   // election timeout, and its successor elected after another.
   void until_led_without(std::size_t gone, const char* call) {
     const auto deadline = Clock::now() + options.start_timeout;
+    std::vector<std::uint64_t> ids;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (i != gone && !removed[i]) ids.push_back(nodes[i].member_id());
+    }
+    const auto known = [&](std::uint64_t id) {
+      return std::find(ids.begin(), ids.end(), id) != ids.end();
+    };
     std::string last;
     while (true) {
-      std::vector<std::uint64_t> ids;
-      for (std::size_t i = 0; i < nodes.size(); ++i) {
-        if (i != gone && !removed[i]) ids.push_back(nodes[i].member_id());
-      }
-      const auto known = [&](std::uint64_t id) {
-        return std::find(ids.begin(), ids.end(), id) != ids.end();
-      };
       bool led = true;
       last.clear();
       for (std::size_t i = 0; i < nodes.size(); ++i) {
