@@ -91,7 +91,7 @@ int main() try {
   }
   const std::size_t leader = cluster.wait_for_leader(10s);
   say("the leader is " + cluster.node(leader).name() + "; peers talk TLS (" +
-      cluster.client().member_list().front().peer_urls.front() + ")");
+      cluster.client().cluster().member_list().front().peer_urls.front() + ")");
 
   etcdpp::Client client = cluster.client();
 

@@ -30,8 +30,8 @@ namespace {
 namespace pb = detail::pb;
 namespace pb35 = etcdpp::etcd35;
 using detail::CallStatus;
-using detail::run_blocking;
-using Kind = detail::AuthRequest::Kind;
+using detail::calls::CancellerPtr;
+using Kind = detail::calls::AuthWrite::Kind;
 
 constexpr transport::Method kAuthEnable{"/etcdserverpb.Auth/AuthEnable", false};
 constexpr transport::Method kAuthDisable{"/etcdserverpb.Auth/AuthDisable", false};
@@ -76,7 +76,7 @@ void probe_auth_status(transport::Transport& transport, std::chrono::millisecond
       });
 }
 
-authpb::Permission::Type to_proto(Permission::Type type) {
+authpb::Permission::Type permission_to_proto(Permission::Type type) {
   switch (type) {
     case Permission::Type::read:
       return authpb::Permission::READ;
@@ -88,7 +88,7 @@ authpb::Permission::Type to_proto(Permission::Type type) {
   return authpb::Permission::READ;
 }
 
-Permission::Type from_proto(authpb::Permission::Type type) {
+Permission::Type permission_from_proto(authpb::Permission::Type type) {
   switch (type) {
     case authpb::Permission::WRITE:
       return Permission::Type::write;
@@ -130,7 +130,7 @@ const char* call_name(Kind kind) {
 
 /// What an error message names after the call: the user or role, and for calls that involve
 /// a second name (a role, a key) that one too: `user_grant_role "alice" "reader": ...`.
-std::pair<std::string, std::string> subject(const detail::AuthRequest& r) {
+std::pair<std::string, std::string> subject(const detail::calls::AuthWrite& r) {
   const std::string call = call_name(r.kind);
   switch (r.kind) {
     case Kind::user_grant_role:
@@ -146,18 +146,19 @@ std::pair<std::string, std::string> subject(const detail::AuthRequest& r) {
 
 }  // namespace
 
-void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResult> cb,
-                        CancellerPtr canceller) const {
+namespace detail::calls {
+
+void start(const CallContext& cx, AuthWrite r, Callback<AuthResult> cb, CancellerPtr canceller) {
   {
     auto [call, name] = subject(r);
-    cb = detail::described(std::move(call), std::move(name), std::move(cb));
+    cb = described(std::move(call), std::move(name), std::move(cb));
   }
   // Every write answers a header only; `send` makes the call for one request type.
   auto send = [&]<class Request, class Response>(const transport::Method& method, auto fill) {
-    core_->call_with<Request, Response>(
-        method, fill, timeout_, std::move(canceller), false,
+    cx.core->call_with<Request, Response>(
+        method, fill, cx.timeout, std::move(canceller), false,
         [cb = std::move(cb)](CallStatus status, Response&& response) {
-          cb(std::move(status), AuthResult{detail::from_proto(response.header())});
+          cb(std::move(status), AuthResult{from_proto(response.header())});
         });
   };
   switch (r.kind) {
@@ -217,7 +218,7 @@ void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResul
           kRoleGrantPermission, [&](pb::AuthRoleGrantPermissionRequest& q) {
             q.set_name(r.name);
             auto* perm = q.mutable_perm();
-            perm->set_permtype(to_proto(r.permission.type));
+            perm->set_permtype(permission_to_proto(r.permission.type));
             perm->set_key(r.permission.key);
             perm->set_range_end(r.permission.range_end);
           });
@@ -234,18 +235,18 @@ void Client::start_auth(const detail::AuthRequest& r, detail::Callback<AuthResul
   }
 }
 
-void Client::start_auth_status(detail::Callback<AuthStatusResult> cb,
-                               CancellerPtr canceller) const {
-  cb = detail::described("auth_status", "", std::move(cb));
+void start(const CallContext& cx, AuthStatus, Callback<AuthStatusResult> cb,
+           CancellerPtr canceller) {
+  cb = described("auth_status", "", std::move(cb));
   // etcd 3.5's AuthStatus tells whether auth is on and the auth store's revision. etcd 3.4 has no
   // such call (UNIMPLEMENTED): Authenticate tells it instead, without the revision. With auth on,
   // 3.5 answers a caller without credentials "user name is empty", which says auth is on too.
-  core_->call_with<pb35::AuthStatusRequest, pb35::AuthStatusResponse>(
-      kAuthStatus, [](pb35::AuthStatusRequest&) {}, timeout_, canceller, true,
-      [transport = &core_->transport(), timeout = timeout_, canceller, cb = std::move(cb)](
+  cx.core->call_with<pb35::AuthStatusRequest, pb35::AuthStatusResponse>(
+      kAuthStatus, [](pb35::AuthStatusRequest&) {}, cx.timeout, canceller, true,
+      [transport = &cx.core->transport(), timeout = cx.timeout, canceller, cb = std::move(cb)](
           CallStatus status, pb35::AuthStatusResponse&& r) mutable {
         AuthStatusResult out;
-        out.header = detail::from_proto(r.header());
+        out.header = from_proto(r.header());
         if (!status.code) {
           out.enabled = r.enabled();
           out.revision = r.auth_revision();
@@ -261,40 +262,42 @@ void Client::start_auth_status(detail::Callback<AuthStatusResult> cb,
       });
 }
 
-void Client::start_user_get(const std::string& name, detail::Callback<UserGetResult> cb,
-                            CancellerPtr canceller) const {
-  cb = detail::described("user_get", name, std::move(cb));
-  core_->call_with<pb::AuthUserGetRequest, pb::AuthUserGetResponse>(
-      kUserGet, [&](pb::AuthUserGetRequest& q) { q.set_name(name); }, timeout_,
+void start(const CallContext& cx, UserGet call, Callback<UserGetResult> cb,
+           CancellerPtr canceller) {
+  const std::string& name = call.name;
+  cb = described("user_get", name, std::move(cb));
+  cx.core->call_with<pb::AuthUserGetRequest, pb::AuthUserGetResponse>(
+      kUserGet, [&](pb::AuthUserGetRequest& q) { q.set_name(name); }, cx.timeout,
       std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthUserGetResponse&& r) {
-        UserGetResult out{detail::from_proto(r.header()), {}};
+        UserGetResult out{from_proto(r.header()), {}};
         for (auto& role : *r.mutable_roles()) out.roles.push_back(std::move(role));
         cb(std::move(status), std::move(out));
       });
 }
 
-void Client::start_user_list(detail::Callback<UserListResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("user_list", "", std::move(cb));
-  core_->call_with<pb::AuthUserListRequest, pb::AuthUserListResponse>(
-      kUserList, [](pb::AuthUserListRequest&) {}, timeout_, std::move(canceller), false,
+void start(const CallContext& cx, UserList, Callback<UserListResult> cb, CancellerPtr canceller) {
+  cb = described("user_list", "", std::move(cb));
+  cx.core->call_with<pb::AuthUserListRequest, pb::AuthUserListResponse>(
+      kUserList, [](pb::AuthUserListRequest&) {}, cx.timeout, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthUserListResponse&& r) {
-        UserListResult out{detail::from_proto(r.header()), {}};
+        UserListResult out{from_proto(r.header()), {}};
         for (auto& user : *r.mutable_users()) out.users.push_back(std::move(user));
         cb(std::move(status), std::move(out));
       });
 }
 
-void Client::start_role_get(const std::string& role, detail::Callback<RoleGetResult> cb,
-                            CancellerPtr canceller) const {
-  cb = detail::described("role_get", role, std::move(cb));
-  core_->call_with<pb::AuthRoleGetRequest, pb::AuthRoleGetResponse>(
-      kRoleGet, [&](pb::AuthRoleGetRequest& q) { q.set_role(role); }, timeout_,
+void start(const CallContext& cx, RoleGet call, Callback<RoleGetResult> cb,
+           CancellerPtr canceller) {
+  const std::string& role = call.role;
+  cb = described("role_get", role, std::move(cb));
+  cx.core->call_with<pb::AuthRoleGetRequest, pb::AuthRoleGetResponse>(
+      kRoleGet, [&](pb::AuthRoleGetRequest& q) { q.set_role(role); }, cx.timeout,
       std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthRoleGetResponse&& r) {
-        RoleGetResult out{detail::from_proto(r.header()), {}};
+        RoleGetResult out{from_proto(r.header()), {}};
         for (auto& p : *r.mutable_perm()) {
-          out.permissions.push_back(Permission{from_proto(p.permtype()),
+          out.permissions.push_back(Permission{permission_from_proto(p.permtype()),
                                                std::move(*p.mutable_key()),
                                                std::move(*p.mutable_range_end())});
         }
@@ -302,109 +305,16 @@ void Client::start_role_get(const std::string& role, detail::Callback<RoleGetRes
       });
 }
 
-void Client::start_role_list(detail::Callback<RoleListResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("role_list", "", std::move(cb));
-  core_->call_with<pb::AuthRoleListRequest, pb::AuthRoleListResponse>(
-      kRoleList, [](pb::AuthRoleListRequest&) {}, timeout_, std::move(canceller), false,
+void start(const CallContext& cx, RoleList, Callback<RoleListResult> cb, CancellerPtr canceller) {
+  cb = described("role_list", "", std::move(cb));
+  cx.core->call_with<pb::AuthRoleListRequest, pb::AuthRoleListResponse>(
+      kRoleList, [](pb::AuthRoleListRequest&) {}, cx.timeout, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::AuthRoleListResponse&& r) {
-        RoleListResult out{detail::from_proto(r.header()), {}};
+        RoleListResult out{from_proto(r.header()), {}};
         for (auto& role : *r.mutable_roles()) out.roles.push_back(std::move(role));
         cb(std::move(status), std::move(out));
       });
 }
 
-namespace {
-/// A blocking auth write: the call named by its kind, the subject in the message.
-AuthResult run_auth(const Client& client, const detail::AuthRequest& request,
-                    void (Client::*start)(const detail::AuthRequest&, detail::Callback<AuthResult>,
-                                          std::shared_ptr<detail::Canceller>) const) {
-  const auto [call, name] = subject(request);
-  return run_blocking<AuthResult>(
-      call, name, [&](auto cb) { (client.*start)(request, std::move(cb), nullptr); });
-}
-}  // namespace
-
-AuthResult Client::auth_enable() const {
-  return run_auth(*this, detail::AuthRequest(Kind::auth_enable), &Client::start_auth);
-}
-
-AuthResult Client::auth_disable() const {
-  return run_auth(*this, detail::AuthRequest(Kind::auth_disable), &Client::start_auth);
-}
-
-AuthStatusResult Client::auth_status() const {
-  return run_blocking<AuthStatusResult>(
-      "auth_status", "", [&](auto cb) { start_auth_status(std::move(cb), nullptr); });
-}
-
-AuthResult Client::user_add(std::string_view name, std::string_view password,
-                            bool no_password) const {
-  return run_auth(*this, detail::AuthRequest(Kind::user_add, name, password, {}, no_password),
-                  &Client::start_auth);
-}
-
-AuthResult Client::user_delete(std::string_view name) const {
-  return run_auth(*this, detail::AuthRequest(Kind::user_delete, name), &Client::start_auth);
-}
-
-UserGetResult Client::user_get(std::string_view name) const {
-  const std::string n(name);
-  return run_blocking<UserGetResult>("user_get", name,
-                                     [&](auto cb) { start_user_get(n, std::move(cb), nullptr); });
-}
-
-UserListResult Client::user_list() const {
-  return run_blocking<UserListResult>("user_list", "",
-                                      [&](auto cb) { start_user_list(std::move(cb), nullptr); });
-}
-
-AuthResult Client::user_change_password(std::string_view name, std::string_view password) const {
-  return run_auth(*this, detail::AuthRequest(Kind::user_change_password, name, password),
-                  &Client::start_auth);
-}
-
-AuthResult Client::user_grant_role(std::string_view user, std::string_view role) const {
-  return run_auth(*this, detail::AuthRequest(Kind::user_grant_role, user, {}, role),
-                  &Client::start_auth);
-}
-
-AuthResult Client::user_revoke_role(std::string_view user, std::string_view role) const {
-  return run_auth(*this, detail::AuthRequest(Kind::user_revoke_role, user, {}, role),
-                  &Client::start_auth);
-}
-
-AuthResult Client::role_add(std::string_view role) const {
-  return run_auth(*this, detail::AuthRequest(Kind::role_add, role), &Client::start_auth);
-}
-
-AuthResult Client::role_delete(std::string_view role) const {
-  return run_auth(*this, detail::AuthRequest(Kind::role_delete, role), &Client::start_auth);
-}
-
-RoleGetResult Client::role_get(std::string_view role) const {
-  const std::string r(role);
-  return run_blocking<RoleGetResult>("role_get", role,
-                                     [&](auto cb) { start_role_get(r, std::move(cb), nullptr); });
-}
-
-RoleListResult Client::role_list() const {
-  return run_blocking<RoleListResult>("role_list", "",
-                                      [&](auto cb) { start_role_list(std::move(cb), nullptr); });
-}
-
-AuthResult Client::role_grant_permission(std::string_view role,
-                                         const Permission& permission) const {
-  return run_auth(*this,
-                  detail::AuthRequest(Kind::role_grant_permission, role, {}, {}, false, permission),
-                  &Client::start_auth);
-}
-
-AuthResult Client::role_revoke_permission(std::string_view role, std::string_view key,
-                                          std::string_view range_end) const {
-  return run_auth(*this,
-                  detail::AuthRequest(Kind::role_revoke_permission, role, {}, {}, false,
-                                      Permission::of_range(Permission::Type::read, key, range_end)),
-                  &Client::start_auth);
-}
-
+}  // namespace detail::calls
 }  // namespace etcdpp

@@ -110,19 +110,14 @@ ClientCore::~ClientCore() {
 namespace {
 
 using detail::CallStatus;
-using detail::run_blocking;
 using detail::pb::CompactionRequest;
 using detail::pb::CompactionResponse;
 using detail::pb::DeleteRangeRequest;
 using detail::pb::DeleteRangeResponse;
-using detail::pb::MemberListRequest;
-using detail::pb::MemberListResponse;
 using detail::pb::PutRequest;
 using detail::pb::PutResponse;
 using detail::pb::RangeRequest;
 using detail::pb::RangeResponse;
-using detail::pb::StatusRequest;
-using detail::pb::StatusResponse;
 using detail::pb::TxnRequest;
 using detail::pb::TxnResponse;
 
@@ -131,15 +126,6 @@ constexpr transport::Method kPut{"/etcdserverpb.KV/Put", false};
 constexpr transport::Method kDeleteRange{"/etcdserverpb.KV/DeleteRange", false};
 constexpr transport::Method kTxn{"/etcdserverpb.KV/Txn", false};
 constexpr transport::Method kCompact{"/etcdserverpb.KV/Compact", true};
-constexpr transport::Method kStatus{"/etcdserverpb.Maintenance/Status", true};
-constexpr transport::Method kMemberList{"/etcdserverpb.Cluster/MemberList", true};
-
-/// Calls about the cluster rather than a key name the endpoints they went to instead.
-std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
-  std::string out;
-  for (const auto& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
-  return out;
-}
 
 /// What a transaction's message names: the first key it touches.
 std::string txn_subject(const Txn& txn) {
@@ -162,30 +148,36 @@ std::string txn_subject(const Txn& txn) {
 }  // namespace
 
 Client::Client(ClientOptions options)
-    : core_(std::make_shared<detail::ClientCore>(options)), timeout_(options.call_timeout) {}
+    : context_{std::make_shared<detail::ClientCore>(options), options.call_timeout, {}} {}
 
 Client Client::with_timeout(std::chrono::milliseconds timeout) const {
   if (timeout.count() <= 0) {
     throw_error(make_error_code(Errc::invalid_option), "with_timeout: timeout must be positive");
   }
   Client copy = *this;
-  copy.timeout_ = timeout;
+  copy.context_.timeout = timeout;
   return copy;
 }
 
 Client Client::with_namespace(std::string_view prefix) const {
   // Any bytes make a namespace; the empty one changes nothing. A view of a view nests.
   Client copy = *this;
-  copy.namespace_ += prefix;
+  copy.context_.ns += prefix;
   return copy;
 }
 
-std::vector<Endpoint> Client::endpoints() const { return core_->transport().endpoints(); }
+std::vector<Endpoint> Client::endpoints() const {
+  return context_.core->transport().endpoints();
+}
 
-asio::any_io_executor Client::executor() const noexcept { return core_->executor(); }
+asio::any_io_executor Client::executor() const noexcept { return context_.core->executor(); }
+
+ClusterClient Client::cluster() const { return ClusterClient(context_); }
+MaintenanceClient Client::maintenance() const { return MaintenanceClient(context_); }
+AuthClient Client::auth() const { return AuthClient(context_); }
 
 std::vector<EndpointInfo> Client::connection_info() const {
-  auto& transport = core_->transport();
+  auto& transport = context_.core->transport();
   const auto states = transport.endpoint_states();
   const auto eps = transport.endpoints();
   std::vector<EndpointInfo> out;
@@ -272,143 +264,101 @@ std::string to_string(const std::vector<EndpointInfo>& endpoints) {
   return out;
 }
 
-void Client::start_get(const std::string& key, const GetOptions& options,
-                       detail::Callback<GetResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("get", key, std::move(cb));
-  core_->call_with<RangeRequest, RangeResponse>(
-      kRange, [&](RangeRequest& request) { detail::to_proto(namespace_, key, options, &request); },
-      timeout_, std::move(canceller), false,
-      [ns = namespace_, cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
-        cb(std::move(status), detail::from_proto(ns, std::move(r)));
+namespace detail {
+
+asio::any_io_executor executor_of(const CallContext& context) noexcept {
+  return context.core->executor();
+}
+
+std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
+  std::string out;
+  for (const auto& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
+  return out;
+}
+
+std::string endpoints_text(const CallContext& context) {
+  return endpoints_text(context.core->transport().endpoints());
+}
+
+namespace calls {
+
+void start(const CallContext& cx, Get call, Callback<GetResult> cb, CancellerPtr canceller) {
+  cb = described("get", call.key, std::move(cb));
+  call.options.range_end = call.range_end;
+  cx.core->call_with<RangeRequest, RangeResponse>(
+      kRange, [&](RangeRequest& request) { to_proto(cx.ns, call.key, call.options, &request); },
+      cx.timeout, std::move(canceller), false,
+      [ns = cx.ns, cb = std::move(cb)](CallStatus status, RangeResponse&& r) {
+        cb(std::move(status), from_proto(ns, std::move(r)));
       });
 }
 
-void Client::start_get_one(const std::string& key, detail::Callback<std::optional<KeyValue>> cb,
-                           CancellerPtr canceller) const {
-  start_get(key, {}, [cb = std::move(cb)](CallStatus status, GetResult r) {
-    std::optional<KeyValue> kv;
-    if (!r.kvs.empty()) kv = std::move(r.kvs.front());
-    cb(std::move(status), std::move(kv));
-  }, std::move(canceller));
+void start(const CallContext& cx, GetOne call, Callback<std::optional<KeyValue>> cb,
+           CancellerPtr canceller) {
+  start(cx, Get(call.key, {}),
+        [cb = std::move(cb)](CallStatus status, GetResult r) {
+          std::optional<KeyValue> kv;
+          if (!r.kvs.empty()) kv = std::move(r.kvs.front());
+          cb(std::move(status), std::move(kv));
+        },
+        std::move(canceller));
 }
 
-void Client::start_put(std::string key, std::string value, const PutOptions& options,
-                       detail::Callback<PutResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("put", key, std::move(cb));
-  core_->call_with<PutRequest, PutResponse>(
+void start(const CallContext& cx, Put call, Callback<PutResult> cb, CancellerPtr canceller) {
+  cb = described("put", call.key, std::move(cb));
+  cx.core->call_with<PutRequest, PutResponse>(
       kPut,
       [&](PutRequest& request) {
-        // Moved, not copied: the value may be large, and the caller's copy is ours to take.
-        detail::to_proto(namespace_, std::move(key), std::move(value), options, &request);
+        // Moved, not copied: the value may be large, and the description's copy is ours.
+        to_proto(cx.ns, std::move(call.key), std::move(call.value), call.options, &request);
       },
-      timeout_, std::move(canceller), false,
-      [ns = namespace_, cb = std::move(cb)](CallStatus status, PutResponse&& r) {
-        cb(std::move(status), detail::from_proto(ns, std::move(r)));
+      cx.timeout, std::move(canceller), false,
+      [ns = cx.ns, cb = std::move(cb)](CallStatus status, PutResponse&& r) {
+        cb(std::move(status), from_proto(ns, std::move(r)));
       });
 }
 
-void Client::start_delete(const std::string& key, const DeleteOptions& options,
-                          detail::Callback<DeleteResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("delete_range", key, std::move(cb));
-  auto request = std::make_unique<DeleteRangeRequest>();
-  detail::to_proto(namespace_, key, options, request.get());
-  core_->call<DeleteRangeResponse>(
-      kDeleteRange, std::move(request), timeout_, std::move(canceller), false,
-      [ns = namespace_, cb = std::move(cb)](CallStatus status, DeleteRangeResponse&& r) {
-        cb(std::move(status), detail::from_proto(ns, std::move(r)));
+void start(const CallContext& cx, DeleteRange call, Callback<DeleteResult> cb,
+           CancellerPtr canceller) {
+  cb = described("delete_range", call.key, std::move(cb));
+  call.options.range_end = call.range_end;
+  cx.core->call_with<DeleteRangeRequest, DeleteRangeResponse>(
+      kDeleteRange,
+      [&](DeleteRangeRequest& request) { to_proto(cx.ns, call.key, call.options, &request); },
+      cx.timeout, std::move(canceller), false,
+      [ns = cx.ns, cb = std::move(cb)](CallStatus status, DeleteRangeResponse&& r) {
+        cb(std::move(status), from_proto(ns, std::move(r)));
       });
 }
 
-void Client::start_txn(const Txn& txn, detail::Callback<TxnResult> cb,
-                       CancellerPtr canceller) const {
-  cb = detail::described("txn", txn_subject(txn), std::move(cb));
+void start(const CallContext& cx, RunTxn call, Callback<TxnResult> cb, CancellerPtr canceller) {
+  cb = described("txn", txn_subject(call.txn), std::move(cb));
   // A transaction that writes nothing is as safe to retry as a read.
-  core_->call_with<TxnRequest, TxnResponse>(
-      kTxn, [&](TxnRequest& request) { detail::to_proto(namespace_, txn, &request); }, timeout_,
-      std::move(canceller), txn.read_only(),
-      [ns = namespace_, cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
-        cb(std::move(status), detail::from_proto(ns, std::move(r)));
+  const bool read_only = call.txn.read_only();
+  cx.core->call_with<TxnRequest, TxnResponse>(
+      kTxn, [&](TxnRequest& request) { to_proto(cx.ns, call.txn, &request); }, cx.timeout,
+      std::move(canceller), read_only,
+      [ns = cx.ns, cb = std::move(cb)](CallStatus status, TxnResponse&& r) {
+        cb(std::move(status), from_proto(ns, std::move(r)));
       });
 }
 
-void Client::start_compact(std::int64_t revision, const CompactOptions& options,
-                           detail::Callback<CompactResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("compact", "rev " + std::to_string(revision), std::move(cb));
-  auto request = std::make_unique<CompactionRequest>();
-  request->set_revision(revision);
-  request->set_physical(options.physical);
-  core_->call<CompactionResponse>(kCompact, std::move(request), timeout_, std::move(canceller),
-                                  false,
-                                  [cb = std::move(cb)](CallStatus status, CompactionResponse&& r) {
-                                    cb(std::move(status),
-                                       CompactResult{detail::from_proto(r.header())});
-                                  });
+void start(const CallContext& cx, Compact call, Callback<CompactResult> cb,
+           CancellerPtr canceller) {
+  cb = described("compact", "rev " + std::to_string(call.revision), std::move(cb));
+  cx.core->call_with<CompactionRequest, CompactionResponse>(
+      kCompact,
+      [&](CompactionRequest& request) {
+        request.set_revision(call.revision);
+        request.set_physical(call.options.physical);
+      },
+      cx.timeout, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, CompactionResponse&& r) {
+        cb(std::move(status), CompactResult{from_proto(r.header())});
+      });
 }
 
-void Client::start_status(detail::Callback<StatusResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("status", endpoints_text(endpoints()), std::move(cb));
-  core_->call<StatusResponse>(kStatus, std::make_unique<StatusRequest>(), timeout_,
-                              std::move(canceller), false,
-                              [cb = std::move(cb)](CallStatus status, StatusResponse&& r) {
-                                cb(std::move(status), detail::from_proto(std::move(r)));
-                              });
-}
-
-void Client::start_member_list(detail::Callback<std::vector<Member>> cb,
-                               CancellerPtr canceller) const {
-  cb = detail::described("member_list", endpoints_text(endpoints()), std::move(cb));
-  core_->call<MemberListResponse>(kMemberList, std::make_unique<MemberListRequest>(), timeout_,
-                                  std::move(canceller), false,
-                                  [cb = std::move(cb)](CallStatus status, MemberListResponse&& r) {
-                                    cb(std::move(status), detail::from_proto(std::move(r)));
-                                  });
-}
-
-std::optional<KeyValue> Client::get(std::string_view key) const {
-  const std::string k(key);
-  return run_blocking<std::optional<KeyValue>>(
-      "get", key, [&](auto cb) { start_get_one(k, std::move(cb), nullptr); });
-}
-
-GetResult Client::get(std::string_view key, const GetOptions& options) const {
-  const std::string k(key);
-  return run_blocking<GetResult>("get", key,
-                                 [&](auto cb) { start_get(k, options, std::move(cb), nullptr); });
-}
-
-PutResult Client::put(std::string_view key, std::string_view value,
-                      const PutOptions& options) const {
-  return run_blocking<PutResult>("put", key, [&](auto cb) {
-    start_put(std::string(key), std::string(value), options, std::move(cb), nullptr);
-  });
-}
-
-DeleteResult Client::delete_range(std::string_view key, const DeleteOptions& options) const {
-  const std::string k(key);
-  return run_blocking<DeleteResult>(
-      "delete_range", key, [&](auto cb) { start_delete(k, options, std::move(cb), nullptr); });
-}
-
-TxnResult Client::txn(const Txn& txn) const {
-  return run_blocking<TxnResult>("txn", txn_subject(txn),
-                                 [&](auto cb) { start_txn(txn, std::move(cb), nullptr); });
-}
-
-CompactResult Client::compact(std::int64_t revision, const CompactOptions& options) const {
-  return run_blocking<CompactResult>("compact", "rev " + std::to_string(revision), [&](auto cb) {
-    start_compact(revision, options, std::move(cb), nullptr);
-  });
-}
-
-StatusResult Client::status() const {
-  return run_blocking<StatusResult>("status", endpoints_text(endpoints()),
-                                    [&](auto cb) { start_status(std::move(cb), nullptr); });
-}
-
-std::vector<Member> Client::member_list() const {
-  return run_blocking<std::vector<Member>>(
-      "member_list", endpoints_text(endpoints()),
-      [&](auto cb) { start_member_list(std::move(cb), nullptr); });
-}
+}  // namespace calls
+}  // namespace detail
 
 }  // namespace etcdpp

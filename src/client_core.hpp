@@ -112,4 +112,24 @@ class ClientCore {
   std::shared_ptr<EndpointSyncer> syncer_;
 };
 
+/// Makes the handles of long-lived objects (their constructors are private to the library).
+struct HandleAccess {
+  static Watch watch(std::shared_ptr<WatchState> state, std::shared_ptr<ClientCore> core) {
+    Watch watch(std::move(state));
+    watch.client_ = std::move(core);
+    return watch;
+  }
+  static KeepAlive keep_alive(std::shared_ptr<KeepAliveState> state,
+                              std::shared_ptr<ClientCore> core) {
+    KeepAlive handle;
+    handle.client_ = std::move(core);
+    handle.state_ = std::move(state);
+    return handle;
+  }
+};
+
+/// Calls about the cluster rather than a key name the endpoints they went to instead: "a,b,c".
+std::string endpoints_text(const std::vector<Endpoint>& endpoints);
+std::string endpoints_text(const CallContext& context);
+
 }  // namespace etcdpp::detail

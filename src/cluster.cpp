@@ -15,7 +15,7 @@ namespace detail {
 
 Member from_proto(pb::Member&& m) {
   Member member;
-  member.id = m.id();
+  member.id = MemberId{m.id()};
   member.name = std::move(*m.mutable_name());
   for (auto& u : *m.mutable_peerurls()) member.peer_urls.push_back(std::move(u));
   for (auto& u : *m.mutable_clienturls()) member.client_urls.push_back(std::move(u));
@@ -38,26 +38,24 @@ std::vector<Member> from_proto(pb::MemberListResponse&& r) {
   return members_from_proto(r.mutable_members());
 }
 
-std::string member_id_text(std::uint64_t id) {
-  char buffer[24];
-  std::snprintf(buffer, sizeof buffer, "%llx", static_cast<unsigned long long>(id));
-  return buffer;
-}
+std::string member_id_text(MemberId id) { return to_string(id); }
 
 }  // namespace detail
 
 namespace {
 
 using detail::CallStatus;
+using detail::calls::CancellerPtr;
 namespace pb = detail::pb;
 
+constexpr transport::Method kMemberList{"/etcdserverpb.Cluster/MemberList", true};
 constexpr transport::Method kMemberAdd{"/etcdserverpb.Cluster/MemberAdd", false};
 constexpr transport::Method kMemberRemove{"/etcdserverpb.Cluster/MemberRemove", false};
 constexpr transport::Method kMemberUpdate{"/etcdserverpb.Cluster/MemberUpdate", false};
 constexpr transport::Method kMemberPromote{"/etcdserverpb.Cluster/MemberPromote", false};
 
 /// Errors name the member as etcdctl prints it: "member 8e9e05c52164694d".
-std::string member_text(std::uint64_t id) { return "member " + detail::member_id_text(id); }
+std::string member_text(MemberId id) { return "member " + detail::member_id_text(id); }
 
 std::string urls_text(const std::vector<std::string>& urls) {
   std::string out;
@@ -67,89 +65,79 @@ std::string urls_text(const std::vector<std::string>& urls) {
 
 }  // namespace
 
-void Client::start_member_add(const std::vector<std::string>& peer_urls, bool learner,
-                              detail::Callback<MemberAddResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("member_add", "peer URLs " + urls_text(peer_urls), std::move(cb));
-  auto request = std::make_unique<pb::MemberAddRequest>();
-  for (const auto& u : peer_urls) request->add_peerurls(u);
-  request->set_islearner(learner);
-  core_->call<pb::MemberAddResponse>(
-      kMemberAdd, std::move(request), timeout_, std::move(canceller), false,
+namespace detail::calls {
+
+void start(const CallContext& cx, MemberList, Callback<std::vector<Member>> cb,
+           CancellerPtr canceller) {
+  cb = described("member_list", endpoints_text(cx), std::move(cb));
+  cx.core->call_with<pb::MemberListRequest, pb::MemberListResponse>(
+      kMemberList, [](pb::MemberListRequest&) {}, cx.timeout, std::move(canceller), true,
+      [cb = std::move(cb)](CallStatus status, pb::MemberListResponse&& r) {
+        cb(std::move(status), from_proto(std::move(r)));
+      });
+}
+
+void start(const CallContext& cx, MemberAdd call, Callback<MemberAddResult> cb,
+           CancellerPtr canceller) {
+  cb = described("member_add", "peer URLs " + urls_text(call.peer_urls), std::move(cb));
+  cx.core->call_with<pb::MemberAddRequest, pb::MemberAddResponse>(
+      kMemberAdd,
+      [&](pb::MemberAddRequest& request) {
+        for (const auto& u : call.peer_urls) request.add_peerurls(u);
+        request.set_islearner(call.options.learner);
+      },
+      cx.timeout, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::MemberAddResponse&& r) {
         MemberAddResult out;
-        out.header = detail::from_proto(r.header());
-        out.member = detail::from_proto(std::move(*r.mutable_member()));
-        out.members = detail::members_from_proto(r.mutable_members());
+        out.header = from_proto(r.header());
+        out.member = from_proto(std::move(*r.mutable_member()));
+        out.members = members_from_proto(r.mutable_members());
         cb(std::move(status), std::move(out));
       });
 }
 
-void Client::start_member_remove(std::uint64_t id, detail::Callback<MemberRemoveResult> cb,
-                                 CancellerPtr canceller) const {
-  cb = detail::described("member_remove", member_text(id), std::move(cb));
-  auto request = std::make_unique<pb::MemberRemoveRequest>();
-  request->set_id(id);
-  core_->call<pb::MemberRemoveResponse>(
-      kMemberRemove, std::move(request), timeout_, std::move(canceller), false,
+void start(const CallContext& cx, MemberRemove call, Callback<MemberRemoveResult> cb,
+           CancellerPtr canceller) {
+  cb = described("member_remove", member_text(call.id), std::move(cb));
+  cx.core->call_with<pb::MemberRemoveRequest, pb::MemberRemoveResponse>(
+      kMemberRemove, [&](pb::MemberRemoveRequest& request) { request.set_id(static_cast<std::uint64_t>(call.id)); },
+      cx.timeout, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::MemberRemoveResponse&& r) {
-        cb(std::move(status), MemberRemoveResult{detail::from_proto(r.header()),
-                                                 detail::members_from_proto(r.mutable_members())});
+        cb(std::move(status),
+           MemberRemoveResult{from_proto(r.header()), members_from_proto(r.mutable_members())});
       });
 }
 
-void Client::start_member_update(std::uint64_t id, const std::vector<std::string>& peer_urls,
-                                 detail::Callback<MemberUpdateResult> cb,
-                                 CancellerPtr canceller) const {
-  cb = detail::described("member_update", member_text(id) + " to peer URLs " + urls_text(peer_urls),
-                         std::move(cb));
-  auto request = std::make_unique<pb::MemberUpdateRequest>();
-  request->set_id(id);
-  for (const auto& u : peer_urls) request->add_peerurls(u);
+void start(const CallContext& cx, MemberUpdate call, Callback<MemberUpdateResult> cb,
+           CancellerPtr canceller) {
+  cb = described("member_update",
+                 member_text(call.id) + " to peer URLs " + urls_text(call.peer_urls),
+                 std::move(cb));
   // Setting the same URLs twice is harmless: an update is as safe to retry as a read.
-  core_->call<pb::MemberUpdateResponse>(
-      kMemberUpdate, std::move(request), timeout_, std::move(canceller), true,
+  cx.core->call_with<pb::MemberUpdateRequest, pb::MemberUpdateResponse>(
+      kMemberUpdate,
+      [&](pb::MemberUpdateRequest& request) {
+        request.set_id(static_cast<std::uint64_t>(call.id));
+        for (const auto& u : call.peer_urls) request.add_peerurls(u);
+      },
+      cx.timeout, std::move(canceller), true,
       [cb = std::move(cb)](CallStatus status, pb::MemberUpdateResponse&& r) {
-        cb(std::move(status), MemberUpdateResult{detail::from_proto(r.header()),
-                                                 detail::members_from_proto(r.mutable_members())});
+        cb(std::move(status),
+           MemberUpdateResult{from_proto(r.header()), members_from_proto(r.mutable_members())});
       });
 }
 
-void Client::start_member_promote(std::uint64_t id, detail::Callback<MemberPromoteResult> cb,
-                                  CancellerPtr canceller) const {
-  cb = detail::described("member_promote", member_text(id), std::move(cb));
-  auto request = std::make_unique<pb::MemberPromoteRequest>();
-  request->set_id(id);
-  core_->call<pb::MemberPromoteResponse>(
-      kMemberPromote, std::move(request), timeout_, std::move(canceller), false,
+void start(const CallContext& cx, MemberPromote call, Callback<MemberPromoteResult> cb,
+           CancellerPtr canceller) {
+  cb = described("member_promote", member_text(call.id), std::move(cb));
+  cx.core->call_with<pb::MemberPromoteRequest, pb::MemberPromoteResponse>(
+      kMemberPromote, [&](pb::MemberPromoteRequest& request) { request.set_id(static_cast<std::uint64_t>(call.id)); },
+      cx.timeout, std::move(canceller), false,
       [cb = std::move(cb)](CallStatus status, pb::MemberPromoteResponse&& r) {
-        cb(std::move(status), MemberPromoteResult{detail::from_proto(r.header()),
-                                                  detail::members_from_proto(r.mutable_members())});
+        cb(std::move(status),
+           MemberPromoteResult{from_proto(r.header()), members_from_proto(r.mutable_members())});
       });
 }
 
-MemberAddResult Client::member_add(const std::vector<std::string>& peer_urls, bool learner) const {
-  return detail::run_blocking<MemberAddResult>(
-      "member_add", "peer URLs " + urls_text(peer_urls),
-      [&](auto cb) { start_member_add(peer_urls, learner, std::move(cb), nullptr); });
-}
-
-MemberRemoveResult Client::member_remove(std::uint64_t id) const {
-  return detail::run_blocking<MemberRemoveResult>("member_remove", member_text(id), [&](auto cb) {
-    start_member_remove(id, std::move(cb), nullptr);
-  });
-}
-
-MemberUpdateResult Client::member_update(std::uint64_t id,
-                                         const std::vector<std::string>& peer_urls) const {
-  return detail::run_blocking<MemberUpdateResult>(
-      "member_update", member_text(id) + " to peer URLs " + urls_text(peer_urls),
-      [&](auto cb) { start_member_update(id, peer_urls, std::move(cb), nullptr); });
-}
-
-MemberPromoteResult Client::member_promote(std::uint64_t id) const {
-  return detail::run_blocking<MemberPromoteResult>("member_promote", member_text(id), [&](auto cb) {
-    start_member_promote(id, std::move(cb), nullptr);
-  });
-}
-
+}  // namespace detail::calls
 }  // namespace etcdpp

@@ -2,11 +2,19 @@
 // The key-value structs to and from etcd's messages.
 #include "etcdpp/kv.hpp"
 
+#include <cstdio>
+
 #include "detail/convert.hpp"
 #include "detail/status.hpp"
 #include "etcdpp/error.hpp"
 
 namespace etcdpp {
+
+std::string to_string(MemberId id) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%llx", static_cast<unsigned long long>(id));
+  return buffer;
+}
 
 std::string prefix_range_end(std::string_view prefix) {
   std::string end(prefix);
@@ -101,7 +109,7 @@ void to_proto(std::string_view ns, std::string_view key, const DeleteOptions& o,
 }
 
 ResponseHeader from_proto(const pb::ResponseHeader& h) {
-  return ResponseHeader{h.cluster_id(), h.member_id(), h.revision(), h.raft_term()};
+  return ResponseHeader{h.cluster_id(), MemberId{h.member_id()}, h.revision(), h.raft_term()};
 }
 
 KeyValue from_proto(const mvccpb::KeyValue& kv, std::string_view ns) {

@@ -336,61 +336,59 @@ void ClientCore::shutdown_lease_keeper() {
 
 // ---- Client: leases ------------------------------------------------------------------------
 
+namespace detail::calls {
 namespace {
-template <class R, class Start>
-R run_blocking_lease(std::string_view call, LeaseId id, Start&& start) {
-  return detail::run_blocking<R>(call, "lease " + std::to_string(static_cast<std::int64_t>(id)),
-                                 std::forward<Start>(start));
+std::string lease_text(LeaseId id) {
+  return "lease " + std::to_string(static_cast<std::int64_t>(id));
 }
 }  // namespace
 
-void Client::start_lease_grant(std::chrono::seconds ttl, LeaseId id, detail::Callback<LeaseGrantResult> cb,
-                               CancellerPtr canceller) const {
-  cb = detail::described("lease_grant", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
-  auto request = std::make_unique<detail::pb::LeaseGrantRequest>();
-  request->set_ttl(ttl.count());
-  request->set_id(static_cast<std::int64_t>(id));
-  core_->call<detail::pb::LeaseGrantResponse>(
-      detail::kLeaseGrant, std::move(request), timeout_, std::move(canceller), false,
-      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseGrantResponse&& r) {
-        if (!status.code && !r.error().empty()) {
-          status = detail::call_status(9, r.error());
-        }
-        cb(std::move(status),
-           LeaseGrantResult{detail::from_proto(r.header()), static_cast<LeaseId>(r.id()),
-                            std::chrono::seconds(r.ttl())});
+void start(const CallContext& cx, LeaseGrant call, Callback<LeaseGrantResult> cb,
+           CancellerPtr canceller) {
+  cb = described("lease_grant", lease_text(call.id), std::move(cb));
+  cx.core->call_with<pb::LeaseGrantRequest, pb::LeaseGrantResponse>(
+      kLeaseGrant,
+      [&](pb::LeaseGrantRequest& request) {
+        request.set_ttl(call.ttl.count());
+        request.set_id(static_cast<std::int64_t>(call.id));
+      },
+      cx.timeout, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::LeaseGrantResponse&& r) {
+        if (!status.code && !r.error().empty()) status = call_status(9, r.error());
+        cb(std::move(status), LeaseGrantResult{from_proto(r.header()), static_cast<LeaseId>(r.id()),
+                                               std::chrono::seconds(r.ttl())});
       });
 }
 
-void Client::start_lease_revoke(LeaseId id, detail::Callback<LeaseRevokeResult> cb,
-                                CancellerPtr canceller) const {
-  cb = detail::described("lease_revoke", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
-  auto request = std::make_unique<detail::pb::LeaseRevokeRequest>();
-  request->set_id(static_cast<std::int64_t>(id));
-  core_->call<detail::pb::LeaseRevokeResponse>(
-      detail::kLeaseRevoke, std::move(request), timeout_, std::move(canceller), false,
-      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseRevokeResponse&& r) {
-        cb(std::move(status), LeaseRevokeResult{detail::from_proto(r.header())});
+void start(const CallContext& cx, LeaseRevoke call, Callback<LeaseRevokeResult> cb,
+           CancellerPtr canceller) {
+  cb = described("lease_revoke", lease_text(call.id), std::move(cb));
+  cx.core->call_with<pb::LeaseRevokeRequest, pb::LeaseRevokeResponse>(
+      kLeaseRevoke,
+      [&](pb::LeaseRevokeRequest& request) { request.set_id(static_cast<std::int64_t>(call.id)); },
+      cx.timeout, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::LeaseRevokeResponse&& r) {
+        cb(std::move(status), LeaseRevokeResult{from_proto(r.header())});
       });
 }
 
-void Client::start_lease_time_to_live(LeaseId id, const LeaseTimeToLiveOptions& options,
-                                      detail::Callback<LeaseTimeToLiveResult> cb,
-                                      CancellerPtr canceller) const {
-  cb = detail::described("lease_time_to_live", "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
-  auto request = std::make_unique<detail::pb::LeaseTimeToLiveRequest>();
-  request->set_id(static_cast<std::int64_t>(id));
-  request->set_keys(options.keys);
-  core_->call<detail::pb::LeaseTimeToLiveResponse>(
-      detail::kLeaseTimeToLive, std::move(request), timeout_, std::move(canceller), false,
-      [ns = namespace_, cb = std::move(cb)](detail::CallStatus status,
-                                            detail::pb::LeaseTimeToLiveResponse&& r) {
-        LeaseTimeToLiveResult out = detail::from_proto(std::move(r));
+void start(const CallContext& cx, LeaseTimeToLive call, Callback<LeaseTimeToLiveResult> cb,
+           CancellerPtr canceller) {
+  cb = described("lease_time_to_live", lease_text(call.id), std::move(cb));
+  cx.core->call_with<pb::LeaseTimeToLiveRequest, pb::LeaseTimeToLiveResponse>(
+      kLeaseTimeToLive,
+      [&](pb::LeaseTimeToLiveRequest& request) {
+        request.set_id(static_cast<std::int64_t>(call.id));
+        request.set_keys(call.options.keys);
+      },
+      cx.timeout, std::move(canceller), false,
+      [ns = cx.ns, cb = std::move(cb)](CallStatus status, pb::LeaseTimeToLiveResponse&& r) {
+        LeaseTimeToLiveResult out = from_proto(std::move(r));
         // A lease is not namespaced, its keys are: a view sees those inside it, as its own.
         std::vector<std::string> inside;
         for (auto& k : out.keys) {
           if (!std::string_view(k).starts_with(ns)) continue;
-          detail::cut_namespace(ns, k);
+          cut_namespace(ns, k);
           inside.push_back(std::move(k));
         }
         out.keys = std::move(inside);
@@ -398,69 +396,90 @@ void Client::start_lease_time_to_live(LeaseId id, const LeaseTimeToLiveOptions& 
       });
 }
 
-LeaseGrantResult Client::lease_grant(std::chrono::seconds ttl, LeaseId id) const {
-  return run_blocking_lease<LeaseGrantResult>(
-      "lease_grant", id, [&](auto cb) { start_lease_grant(ttl, id, std::move(cb), nullptr); });
-}
-
-LeaseRevokeResult Client::lease_revoke(LeaseId id) const {
-  return run_blocking_lease<LeaseRevokeResult>(
-      "lease_revoke", id, [&](auto cb) { start_lease_revoke(id, std::move(cb), nullptr); });
-}
-
-LeaseTimeToLiveResult Client::lease_time_to_live(LeaseId id,
-                                                 const LeaseTimeToLiveOptions& options) const {
-  return run_blocking_lease<LeaseTimeToLiveResult>("lease_time_to_live", id, [&](auto cb) {
-    start_lease_time_to_live(id, options, std::move(cb), nullptr);
-  });
-}
-
-void Client::start_lease_leases(detail::Callback<std::vector<LeaseId>> cb,
-                                CancellerPtr canceller) const {
-  cb = detail::described("lease_leases", "", std::move(cb));
-  core_->call<detail::pb::LeaseLeasesResponse>(
-      detail::kLeaseLeases, std::make_unique<detail::pb::LeaseLeasesRequest>(), timeout_,
-      std::move(canceller), false,
-      [cb = std::move(cb)](detail::CallStatus status, detail::pb::LeaseLeasesResponse&& r) {
+void start(const CallContext& cx, LeaseLeases, Callback<std::vector<LeaseId>> cb,
+           CancellerPtr canceller) {
+  cb = described("lease_leases", "", std::move(cb));
+  cx.core->call_with<pb::LeaseLeasesRequest, pb::LeaseLeasesResponse>(
+      kLeaseLeases, [](pb::LeaseLeasesRequest&) {}, cx.timeout, std::move(canceller), false,
+      [cb = std::move(cb)](CallStatus status, pb::LeaseLeasesResponse&& r) {
         std::vector<LeaseId> ids;
         for (const auto& l : r.leases()) ids.push_back(static_cast<LeaseId>(l.id()));
         cb(std::move(status), std::move(ids));
       });
 }
 
-std::vector<LeaseId> Client::lease_leases() const {
-  return detail::run_blocking<std::vector<LeaseId>>(
-      "lease_leases", "", [&](auto cb) { start_lease_leases(std::move(cb), nullptr); });
-}
-
-void Client::start_lease_keep_alive_once(LeaseId id, detail::Callback<LeaseKeepAliveResult> cb,
-                                         CancellerPtr) const {
-  cb = detail::described("lease_keep_alive_once",
-                         "lease " + std::to_string(static_cast<std::int64_t>(id)), std::move(cb));
+void start(const CallContext& cx, LeaseKeepAliveOnce call, Callback<LeaseKeepAliveResult> cb,
+           CancellerPtr) {
+  cb = described("lease_keep_alive_once", lease_text(call.id), std::move(cb));
   // The renewal goes on the keep-alive stream, which has no deadline of its own: the keeper
   // answers within the call timeout, and forgets the request then.
-  core_->lease_keeper()->once(id, transport::Clock::now() + timeout_, std::move(cb));
+  cx.core->lease_keeper()->once(call.id, transport::Clock::now() + cx.timeout, std::move(cb));
 }
 
-LeaseKeepAliveResult Client::lease_keep_alive_once(LeaseId id) const {
-  return run_blocking_lease<LeaseKeepAliveResult>("lease_keep_alive_once", id, [&](auto cb) {
-    start_lease_keep_alive_once(id, std::move(cb), nullptr);
-  });
+void start(const CallContext& cx, MakeKeepAlive call, Callback<etcdpp::KeepAlive> done,
+           CancellerPtr canceller) {
+  done = described("keep_alive", lease_text(call.id), std::move(done));
+  auto executor = call.options.executor ? call.options.executor : cx.core->executor();
+  auto state = std::make_shared<KeepAliveState>(call.id, std::move(call.options), executor);
+  auto core = cx.core;
+  // Done once the first renewal is answered (the lease exists, its deadline is known), or the
+  // lease is found gone, or the deadline passes, or the caller cancels.
+  auto decide = [state, core](bool timed_out, bool cancelled)
+      -> std::optional<std::pair<CallStatus, etcdpp::KeepAlive>> {
+    std::unique_lock lock(state->mutex);
+    std::optional<CallStatus> failure;
+    if (state->lost) {
+      failure = CallStatus{make_error_code(Errc::lease_not_found),
+                           "etcdserver: requested lease not found"};
+    } else if (state->first_answer) {
+      // Kept.
+    } else if (cancelled) {
+      failure = CallStatus{make_error_code(Errc::cancelled), "cancelled"};
+    } else if (timed_out) {
+      failure = CallStatus{make_error_code(Errc::deadline_exceeded),
+                           "no answer to the first renewal within the call timeout"};
+    } else {
+      return std::nullopt;
+    }
+    state->on_change = nullptr;
+    lock.unlock();
+    etcdpp::KeepAlive handle = HandleAccess::keep_alive(state, core);
+    if (failure) {
+      handle.stop();
+      return std::pair{std::move(*failure), etcdpp::KeepAlive{}};
+    }
+    return std::pair{CallStatus{}, std::move(handle)};
+  };
+  auto creation = std::make_shared<Creation<etcdpp::KeepAlive>>(cx.core->executor(),
+                                                                std::move(decide), std::move(done));
+  {
+    std::lock_guard lock(state->mutex);
+    state->on_change = [weak = std::weak_ptr(creation)] {
+      if (auto c = weak.lock()) c->poke();
+    };
+  }
+  creation->start(cx.timeout, canceller);
+  cx.core->lease_keeper()->add(state);
 }
+
+}  // namespace detail::calls
 
 KeepAlive Client::keep_alive(LeaseId id, KeepAliveOptions options) const {
-  auto executor = options.executor ? options.executor : core_->executor();
+  // The same state as async_keep_alive's, waited for on this thread rather than through the
+  // executor, which the caller's thread may be the only one to run.
+  const auto& core = context_.core;
+  auto executor = options.executor ? options.executor : core->executor();
   auto state = std::make_shared<detail::KeepAliveState>(id, std::move(options), executor);
-  KeepAlive handle;
-  handle.client_ = core_;
-  handle.state_ = state;
-  core_->lease_keeper()->add(state);
+  KeepAlive handle = detail::HandleAccess::keep_alive(state, core);
+  core->lease_keeper()->add(state);
   // Return once the first renewal is answered: the lease exists and its deadline is known.
   std::unique_lock lock(state->mutex);
-  const bool answered = state->cv.wait_for(lock, timeout_, [&] { return state->first_answer; });
+  const bool answered =
+      state->cv.wait_for(lock, context_.timeout, [&] { return state->first_answer; });
   const bool lost = state->lost;
   lock.unlock();
-  const std::string what = "keep_alive \"lease " + std::to_string(static_cast<std::int64_t>(id)) + "\"";
+  const std::string what =
+      "keep_alive \"lease " + std::to_string(static_cast<std::int64_t>(id)) + "\"";
   if (!answered) {
     handle.stop();
     throw_error(make_error_code(Errc::deadline_exceeded), what);
@@ -470,55 +489,6 @@ KeepAlive Client::keep_alive(LeaseId id, KeepAliveOptions options) const {
     throw_error(make_error_code(Errc::lease_not_found), what);
   }
   return handle;
-}
-
-void Client::start_keep_alive(LeaseId id, KeepAliveOptions options,
-                              detail::Callback<KeepAlive> done, CancellerPtr canceller) const {
-  done = detail::described("keep_alive", "lease " + std::to_string(static_cast<std::int64_t>(id)),
-                           std::move(done));
-  auto executor = options.executor ? options.executor : core_->executor();
-  auto state = std::make_shared<detail::KeepAliveState>(id, std::move(options), executor);
-  auto core = core_;
-  // Done once the first renewal is answered (the lease exists, its deadline is known), or the
-  // lease is found gone, or the deadline passes, or the caller cancels.
-  auto decide = [state, core](bool timed_out, bool cancelled)
-      -> std::optional<std::pair<detail::CallStatus, KeepAlive>> {
-    std::unique_lock lock(state->mutex);
-    std::optional<detail::CallStatus> failure;
-    if (state->lost) {
-      failure = detail::CallStatus{make_error_code(Errc::lease_not_found),
-                                   "etcdserver: requested lease not found"};
-    } else if (state->first_answer) {
-      // Kept.
-    } else if (cancelled) {
-      failure = detail::CallStatus{make_error_code(Errc::cancelled), "cancelled"};
-    } else if (timed_out) {
-      failure = detail::CallStatus{make_error_code(Errc::deadline_exceeded),
-                                   "no answer to the first renewal within the call timeout"};
-    } else {
-      return std::nullopt;
-    }
-    state->on_change = nullptr;
-    lock.unlock();
-    KeepAlive handle;
-    handle.client_ = core;
-    handle.state_ = state;
-    if (failure) {
-      handle.stop();
-      return std::pair{std::move(*failure), KeepAlive{}};
-    }
-    return std::pair{detail::CallStatus{}, std::move(handle)};
-  };
-  auto creation = std::make_shared<detail::Creation<KeepAlive>>(core_->executor(),
-                                                                std::move(decide), std::move(done));
-  {
-    std::lock_guard lock(state->mutex);
-    state->on_change = [weak = std::weak_ptr(creation)] {
-      if (auto c = weak.lock()) c->poke();
-    };
-  }
-  creation->start(timeout_, canceller);
-  core_->lease_keeper()->add(state);
 }
 
 // ---- KeepAlive -----------------------------------------------------------------------------

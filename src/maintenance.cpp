@@ -24,7 +24,7 @@ StatusResult from_proto(pb::StatusResponse&& r) {
   out.header = from_proto(r.header());
   out.version = std::move(*r.mutable_version());
   out.db_size = r.dbsize();
-  out.leader = r.leader();
+  out.leader = MemberId{r.leader()};
   out.raft_index = r.raftindex();
   out.raft_term = r.raftterm();
   out.raft_applied_index = r.raftappliedindex();
@@ -40,6 +40,7 @@ StatusResult from_proto(pb::StatusResponse&& r) {
 namespace {
 
 using detail::CallStatus;
+using detail::calls::CancellerPtr;
 namespace pb = detail::pb;
 
 constexpr transport::Method kStatus{"/etcdserverpb.Maintenance/Status", true};
@@ -49,12 +50,6 @@ constexpr transport::Method kHash{"/etcdserverpb.Maintenance/Hash", true};
 constexpr transport::Method kHashKv{"/etcdserverpb.Maintenance/HashKV", true};
 constexpr transport::Method kMoveLeader{"/etcdserverpb.Maintenance/MoveLeader", false};
 constexpr transport::Method kSnapshot{"/etcdserverpb.Maintenance/Snapshot", true};
-
-std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
-  std::string out;
-  for (const auto& e : endpoints) out += (out.empty() ? "" : ",") + e.to_string();
-  return out;
-}
 
 /// The index of `text` among the client's endpoints, or the status that says why there is none.
 std::optional<std::size_t> find_endpoint(const std::vector<Endpoint>& endpoints,
@@ -69,14 +64,15 @@ std::optional<std::size_t> find_endpoint(const std::vector<Endpoint>& endpoints,
     return std::nullopt;
   }
   failure = CallStatus{make_error_code(Errc::invalid_endpoint),
-                       "not one of the client's endpoints (" + endpoints_text(endpoints) + ")"};
+                       "not one of the client's endpoints (" + detail::endpoints_text(endpoints) +
+                           ")"};
   return std::nullopt;
 }
 
-std::vector<Alarm> from_proto(pb::AlarmResponse&& r) {
+std::vector<Alarm> alarms_from_proto(pb::AlarmResponse&& r) {
   std::vector<Alarm> out;
   for (const auto& a : r.alarms()) {
-    out.push_back(Alarm{a.memberid(), static_cast<AlarmType>(a.alarm())});
+    out.push_back(Alarm{MemberId{a.memberid()}, static_cast<AlarmType>(a.alarm())});
   }
   return out;
 }
@@ -180,48 +176,51 @@ class SnapshotWriter final : public transport::StreamObserver {
 
 }  // namespace
 
-void Client::start_status_of(const std::string& endpoint, detail::Callback<StatusResult> cb,
-                             CancellerPtr canceller) const {
-  cb = detail::described("status", endpoint, std::move(cb));
+namespace detail::calls {
+
+void start(const CallContext& cx, StatusOf call, Callback<StatusResult> cb,
+           CancellerPtr canceller) {
+  const std::string& endpoint = call.endpoint;
+  cb = described("status", endpoint, std::move(cb));
   CallStatus failure;
-  const auto index = find_endpoint(endpoints(), endpoint, failure);
+  const auto index = find_endpoint(cx.core->transport().endpoints(), endpoint, failure);
   if (!index) {
     cb(std::move(failure), StatusResult{});
     return;
   }
   // The transport outlives its calls' callbacks: they may note what they learn in it.
-  auto* transport = &core_->transport();
-  core_->call_on<pb::StatusResponse>(
-      index, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, std::move(canceller), true,
+  auto* transport = &cx.core->transport();
+  cx.core->call_on<pb::StatusResponse>(
+      index, kStatus, std::make_unique<pb::StatusRequest>(), cx.timeout, std::move(canceller), true,
       [cb = std::move(cb), transport, i = *index](CallStatus status, pb::StatusResponse&& r) {
         if (!status.code) transport->note_leader(i, r.leader() == r.header().member_id());
-        cb(std::move(status), detail::from_proto(std::move(r)));
+        cb(std::move(status), from_proto(std::move(r)));
       });
 }
 
-void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
-                              CancellerPtr canceller) const {
-  cb = detail::described("status_all", endpoints_text(endpoints()), std::move(cb));
+void start(const CallContext& cx, StatusAll, Callback<std::vector<EndpointStatus>> cb,
+           CancellerPtr canceller) {
+  cb = described("status_all", endpoints_text(cx), std::move(cb));
   // Every endpoint at once, each pinned to its own. The calls end by their deadline; a
   // cancellation is checked once they all have (one Canceller cancels one call).
   struct Gather {
     std::mutex mutex;
     std::size_t pending = 0;
     std::vector<EndpointStatus> results;
-    detail::Callback<std::vector<EndpointStatus>> cb;
+    Callback<std::vector<EndpointStatus>> cb;
     CancellerPtr canceller;
   };
-  const auto eps = endpoints();
+  const auto eps = cx.core->transport().endpoints();
   auto gather = std::make_shared<Gather>();
   gather->pending = eps.size();
   gather->results.resize(eps.size());
   gather->cb = std::move(cb);
   gather->canceller = std::move(canceller);
   for (std::size_t i = 0; i < eps.size(); ++i) gather->results[i].endpoint = eps[i].to_string();
-  auto* transport = &core_->transport();
+  auto* transport = &cx.core->transport();
   for (std::size_t i = 0; i < eps.size(); ++i) {
-    core_->call_on<pb::StatusResponse>(
-        i, kStatus, std::make_unique<pb::StatusRequest>(), timeout_, nullptr, true,
+    cx.core->call_on<pb::StatusResponse>(
+        i, kStatus, std::make_unique<pb::StatusRequest>(), cx.timeout, nullptr, true,
         [gather, i, transport](CallStatus status, pb::StatusResponse&& r) {
           if (!status.code) transport->note_leader(i, r.leader() == r.header().member_id());
           std::unique_lock lock(gather->mutex);
@@ -229,10 +228,10 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
           if (status.code) {
             out.error = status.code;
             out.message =
-                std::system_error(status.code, detail::describe("status", out.endpoint, status))
+                std::system_error(status.code, describe("status", out.endpoint, status))
                     .what();
           } else {
-            out.status = detail::from_proto(std::move(r));
+            out.status = from_proto(std::move(r));
           }
           if (--gather->pending > 0) return;
           lock.unlock();
@@ -245,83 +244,108 @@ void Client::start_status_all(detail::Callback<std::vector<EndpointStatus>> cb,
   }
 }
 
-void Client::start_alarm(int action, std::uint64_t member_id, AlarmType type,
-                         detail::Callback<std::vector<Alarm>> cb, CancellerPtr canceller) const {
-  cb = detail::described(action == 2 ? "alarm_disarm" : "alarm_list",
-                         action == 2 ? "member " + detail::member_id_text(member_id)
-                                     : endpoints_text(endpoints()),
-                         std::move(cb));
+namespace {
+/// `action` is etcd's AlarmRequest.AlarmAction: 0 get, 2 deactivate.
+void start_alarm(const CallContext& cx, int action, MemberId member_id, AlarmType type,
+                 Callback<std::vector<Alarm>> cb, CancellerPtr canceller) {
+  cb = described(action == 2 ? "alarm_disarm" : "alarm_list",
+                 action == 2 ? "member " + member_id_text(member_id) : endpoints_text(cx),
+                 std::move(cb));
   auto request = std::make_unique<pb::AlarmRequest>();
   request->set_action(static_cast<pb::AlarmRequest::AlarmAction>(action));
-  request->set_memberid(member_id);
+  request->set_memberid(static_cast<std::uint64_t>(member_id));
   request->set_alarm(static_cast<pb::AlarmType>(type));
   // Listing and disarming both give the same result when made twice.
-  core_->call<pb::AlarmResponse>(kAlarm, std::move(request), timeout_, std::move(canceller), true,
+  cx.core->call<pb::AlarmResponse>(kAlarm, std::move(request), cx.timeout, std::move(canceller), true,
                                  [cb = std::move(cb)](CallStatus status, pb::AlarmResponse&& r) {
-                                   cb(std::move(status), from_proto(std::move(r)));
+                                   cb(std::move(status), alarms_from_proto(std::move(r)));
                                  });
 }
+}  // namespace
 
-void Client::start_defragment(const std::string& endpoint, detail::Callback<DefragmentResult> cb,
-                              CancellerPtr canceller) const {
-  cb = detail::described("defragment", endpoint, std::move(cb));
+void start(const CallContext& cx, Status, Callback<StatusResult> cb, CancellerPtr canceller) {
+  cb = described("status", endpoints_text(cx), std::move(cb));
+  cx.core->call_with<pb::StatusRequest, pb::StatusResponse>(
+      kStatus, [](pb::StatusRequest&) {}, cx.timeout, std::move(canceller), true,
+      [cb = std::move(cb)](CallStatus status, pb::StatusResponse&& r) {
+        cb(std::move(status), from_proto(std::move(r)));
+      });
+}
+
+void start(const CallContext& cx, AlarmList, Callback<std::vector<Alarm>> cb,
+           CancellerPtr canceller) {
+  start_alarm(cx, 0, MemberId{}, AlarmType::none, std::move(cb), std::move(canceller));
+}
+
+void start(const CallContext& cx, AlarmDisarm call, Callback<std::vector<Alarm>> cb,
+           CancellerPtr canceller) {
+  start_alarm(cx, 2, call.member_id, call.type, std::move(cb), std::move(canceller));
+}
+
+void start(const CallContext& cx, Defragment call, Callback<DefragmentResult> cb,
+           CancellerPtr canceller) {
+  const std::string& endpoint = call.endpoint;
+  cb = described("defragment", endpoint, std::move(cb));
   CallStatus failure;
-  const auto index = find_endpoint(endpoints(), endpoint, failure);
+  const auto index = find_endpoint(cx.core->transport().endpoints(), endpoint, failure);
   if (!index) {
     cb(std::move(failure), DefragmentResult{});
     return;
   }
-  core_->call_on<pb::DefragmentResponse>(
-      index, kDefragment, std::make_unique<pb::DefragmentRequest>(), timeout_, std::move(canceller),
+  cx.core->call_on<pb::DefragmentResponse>(
+      index, kDefragment, std::make_unique<pb::DefragmentRequest>(), cx.timeout, std::move(canceller),
       false, [cb = std::move(cb)](CallStatus status, pb::DefragmentResponse&& r) {
-        cb(std::move(status), DefragmentResult{detail::from_proto(r.header())});
+        cb(std::move(status), DefragmentResult{from_proto(r.header())});
       });
 }
 
-void Client::start_hash(const std::string& endpoint, detail::Callback<HashResult> cb,
-                        CancellerPtr canceller) const {
-  cb = detail::described("hash", endpoint, std::move(cb));
+void start(const CallContext& cx, Hash call, Callback<HashResult> cb, CancellerPtr canceller) {
+  const std::string& endpoint = call.endpoint;
+  cb = described("hash", endpoint, std::move(cb));
   CallStatus failure;
-  const auto index = find_endpoint(endpoints(), endpoint, failure);
+  const auto index = find_endpoint(cx.core->transport().endpoints(), endpoint, failure);
   if (!index) {
     cb(std::move(failure), HashResult{});
     return;
   }
-  core_->call_on<pb::HashResponse>(
-      index, kHash, std::make_unique<pb::HashRequest>(), timeout_, std::move(canceller), true,
+  cx.core->call_on<pb::HashResponse>(
+      index, kHash, std::make_unique<pb::HashRequest>(), cx.timeout, std::move(canceller), true,
       [cb = std::move(cb)](CallStatus status, pb::HashResponse&& r) {
-        cb(std::move(status), HashResult{detail::from_proto(r.header()), r.hash()});
+        cb(std::move(status), HashResult{from_proto(r.header()), r.hash()});
       });
 }
 
-void Client::start_hash_kv(const std::string& endpoint, std::int64_t revision,
-                           detail::Callback<HashKvResult> cb, CancellerPtr canceller) const {
-  cb = detail::described("hash_kv", endpoint, std::move(cb));
+void start(const CallContext& cx, HashKv call, Callback<HashKvResult> cb,
+           CancellerPtr canceller) {
+  const std::string& endpoint = call.endpoint;
+  const std::int64_t revision = call.revision;
+  cb = described("hash_kv", endpoint, std::move(cb));
   CallStatus failure;
-  const auto index = find_endpoint(endpoints(), endpoint, failure);
+  const auto index = find_endpoint(cx.core->transport().endpoints(), endpoint, failure);
   if (!index) {
     cb(std::move(failure), HashKvResult{});
     return;
   }
   auto request = std::make_unique<pb::HashKVRequest>();
   request->set_revision(revision);
-  core_->call_on<pb::HashKVResponse>(
-      index, kHashKv, std::move(request), timeout_, std::move(canceller), true,
+  cx.core->call_on<pb::HashKVResponse>(
+      index, kHashKv, std::move(request), cx.timeout, std::move(canceller), true,
       [cb = std::move(cb)](CallStatus status, pb::HashKVResponse&& r) {
         cb(std::move(status),
-           HashKvResult{detail::from_proto(r.header()), r.hash(), r.compact_revision()});
+           HashKvResult{from_proto(r.header()), r.hash(), r.compact_revision()});
       });
 }
 
-void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeaderResult> cb,
-                               CancellerPtr canceller) const {
-  cb = detail::described("move_leader", "member " + detail::member_id_text(target), std::move(cb));
+void start(const CallContext& cx, MoveLeader call, Callback<MoveLeaderResult> cb,
+           CancellerPtr canceller) {
+  const MemberId target = call.target;
+  cb = described("move_leader", "member " + member_id_text(target), std::move(cb));
   // etcd takes MoveLeader only from its leader: find which endpoint that is, then send it there.
   // The second call is made from the first one's callback, which holds no Client (see
   // ClientCore::call_via).
-  auto* transport = &core_->transport();
-  start_status_all(
-      [transport, timeout = timeout_, all = endpoints_text(endpoints()), target, cb = std::move(cb),
+  auto* transport = &cx.core->transport();
+  start(cx, StatusAll{},
+      [transport, timeout = cx.timeout, all = endpoints_text(cx), target, cb = std::move(cb),
        canceller](CallStatus status, std::vector<EndpointStatus> statuses) mutable {
         if (status.code) {
           cb(std::move(status), MoveLeaderResult{});
@@ -329,10 +353,10 @@ void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeader
         }
         std::optional<std::size_t> leader;
         std::uint64_t term = 0;
-        std::uint64_t leader_id = 0;
+        MemberId leader_id{};
         for (std::size_t i = 0; i < statuses.size(); ++i) {
           const auto& s = statuses[i].status;
-          if (s && s->leader != 0 && s->leader == s->header.member_id &&
+          if (s && s->leader != MemberId{} && s->leader == s->header.member_id &&
               (!leader || s->raft_term > term)) {
             leader = i;
             term = s->raft_term;
@@ -346,19 +370,20 @@ void Client::start_move_leader(std::uint64_t target, detail::Callback<MoveLeader
           return;
         }
         auto request = std::make_unique<pb::MoveLeaderRequest>();
-        request->set_targetid(target);
-        detail::ClientCore::call_via<pb::MoveLeaderResponse>(
+        request->set_targetid(static_cast<std::uint64_t>(target));
+        ClientCore::call_via<pb::MoveLeaderResponse>(
             *transport, leader, kMoveLeader, std::move(request), timeout, std::move(canceller),
             false, [cb = std::move(cb), leader_id](CallStatus moved, pb::MoveLeaderResponse&& r) {
-              cb(std::move(moved), MoveLeaderResult{detail::from_proto(r.header()), leader_id});
+              cb(std::move(moved), MoveLeaderResult{from_proto(r.header()), leader_id});
             });
       },
       nullptr);
 }
 
-void Client::start_snapshot(const std::string& path, detail::Callback<SnapshotResult> cb,
-                            CancellerPtr canceller) const {
-  cb = detail::described("snapshot", path, std::move(cb));
+void start(const CallContext& cx, Snapshot call, Callback<SnapshotResult> cb,
+           CancellerPtr canceller) {
+  const std::string& path = call.path;
+  cb = described("snapshot", path, std::move(cb));
   if (path.empty()) {
     cb(CallStatus{make_error_code(Errc::invalid_argument), "the path is empty"}, {});
     return;
@@ -374,72 +399,19 @@ void Client::start_snapshot(const std::string& path, detail::Callback<SnapshotRe
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   // The stream has a Canceller of its own, so that a failed write can end it too; the caller's
   // cancels it through this one.
-  auto stream_canceller = std::make_shared<detail::Canceller>();
+  auto stream_canceller = std::make_shared<Canceller>();
   if (canceller) {
     canceller->set_action([stream_canceller] { stream_canceller->cancel(); });
     if (canceller->cancelled()) stream_canceller->cancel();
   }
   auto writer =
       std::make_shared<SnapshotWriter>(path, part, fd, std::move(cb), stream_canceller, canceller);
-  core_->transport().server_stream(
+  cx.core->transport().server_stream(
       kSnapshot, std::make_unique<pb::SnapshotRequest>(),
       [] { return std::make_unique<pb::SnapshotResponse>(); }, std::move(writer),
-      transport::ServerStreamOptions{transport::Clock::now() + timeout_, stream_canceller,
+      transport::ServerStreamOptions{transport::Clock::now() + cx.timeout, stream_canceller,
                                      std::nullopt});
 }
 
-StatusResult Client::status(std::string_view endpoint) const {
-  const std::string e(endpoint);
-  return detail::run_blocking<StatusResult>(
-      "status", endpoint, [&](auto cb) { start_status_of(e, std::move(cb), nullptr); });
-}
-
-std::vector<EndpointStatus> Client::status_all() const {
-  return detail::run_blocking<std::vector<EndpointStatus>>(
-      "status_all", endpoints_text(endpoints()),
-      [&](auto cb) { start_status_all(std::move(cb), nullptr); });
-}
-
-std::vector<Alarm> Client::alarm_list() const {
-  return detail::run_blocking<std::vector<Alarm>>(
-      "alarm_list", endpoints_text(endpoints()),
-      [&](auto cb) { start_alarm(0, 0, AlarmType::none, std::move(cb), nullptr); });
-}
-
-std::vector<Alarm> Client::alarm_disarm(std::uint64_t member_id, AlarmType type) const {
-  return detail::run_blocking<std::vector<Alarm>>(
-      "alarm_disarm", "member " + detail::member_id_text(member_id),
-      [&](auto cb) { start_alarm(2, member_id, type, std::move(cb), nullptr); });
-}
-
-DefragmentResult Client::defragment(std::string_view endpoint) const {
-  const std::string e(endpoint);
-  return detail::run_blocking<DefragmentResult>(
-      "defragment", endpoint, [&](auto cb) { start_defragment(e, std::move(cb), nullptr); });
-}
-
-HashResult Client::hash(std::string_view endpoint) const {
-  const std::string e(endpoint);
-  return detail::run_blocking<HashResult>("hash", endpoint,
-                                     [&](auto cb) { start_hash(e, std::move(cb), nullptr); });
-}
-
-HashKvResult Client::hash_kv(std::string_view endpoint, std::int64_t revision) const {
-  const std::string e(endpoint);
-  return detail::run_blocking<HashKvResult>(
-      "hash_kv", endpoint, [&](auto cb) { start_hash_kv(e, revision, std::move(cb), nullptr); });
-}
-
-MoveLeaderResult Client::move_leader(std::uint64_t target_member_id) const {
-  return detail::run_blocking<MoveLeaderResult>(
-      "move_leader", "member " + detail::member_id_text(target_member_id),
-      [&](auto cb) { start_move_leader(target_member_id, std::move(cb), nullptr); });
-}
-
-SnapshotResult Client::snapshot(std::string_view path) const {
-  const std::string p(path);
-  return detail::run_blocking<SnapshotResult>(
-      "snapshot", path, [&](auto cb) { start_snapshot(p, std::move(cb), nullptr); });
-}
-
+}  // namespace detail::calls
 }  // namespace etcdpp

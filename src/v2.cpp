@@ -232,26 +232,26 @@ Result delete_dir(const Client& client, std::string_view dir, const DeleteDirOpt
   return Result{prefix, result.header.revision, std::nullopt, LeaseId{}};
 }
 
-std::string version(const Client& client) { return client.status().version; }
+std::string version(const Client& client) { return client.maintenance().status().version; }
 
 std::vector<std::string> machines(const Client& client) {
   std::vector<std::string> urls;
-  for (const Member& member : client.member_list()) {
+  for (const Member& member : client.cluster().member_list()) {
     urls.insert(urls.end(), member.client_urls.begin(), member.client_urls.end());
   }
   return urls;
 }
 
-std::vector<EndpointStatus> stats(const Client& client) { return client.status_all(); }
+std::vector<EndpointStatus> stats(const Client& client) { return client.maintenance().status_all(); }
 
-StatusResult self_stats(const Client& client) { return client.status(); }
+StatusResult self_stats(const Client& client) { return client.maintenance().status(); }
 
 StoreStats store_stats(const Client& client) {
   GetOptions every;
   every.from_key = true;
   every.count_only = true;
   const GetResult keys = client.get(std::string(1, '\0'), every);
-  return StoreStats{keys.header.revision, keys.count, client.status().db_size};
+  return StoreStats{keys.header.revision, keys.count, client.maintenance().status().db_size};
 }
 
 }  // namespace etcdpp::v2

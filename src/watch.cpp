@@ -712,12 +712,17 @@ std::string start_compacted(const std::string& what, const WatchOptions& options
 
 }  // namespace
 
-void Client::start_watch(std::string key, WatchOptions options, Watch::Callback callback,
-                         detail::Callback<Watch> done, CancellerPtr canceller) const {
-  done = detail::described("watch", key, std::move(done));
-  auto executor = options.executor ? options.executor : core_->executor();
-  auto state = std::make_shared<detail::WatchState>(namespace_, key, options, std::move(callback),
-                                                    executor);
+namespace detail::calls {
+
+void start(const CallContext& cx, MakeWatch call, Callback<etcdpp::Watch> done,
+           CancellerPtr canceller) {
+  const std::string& key = call.key;
+  WatchOptions& options = call.options;
+  options.range_end = call.range_end;
+  done = described("watch", key, std::move(done));
+  auto executor = options.executor ? options.executor : cx.core->executor();
+  auto state = std::make_shared<WatchState>(cx.ns, key, options, std::move(call.callback),
+                                            executor);
   // As in watch(): a count-only read at the start revision tells a compacted one at once.
   struct Probe {
     std::mutex mutex;
@@ -727,10 +732,13 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
   auto probe = std::make_shared<Probe>();
   probe->pending = options.start_revision > 0;
   const GetOptions probe_options = start_probe(options);
-  options.range_end = {};  // a view of the caller's bytes: `decide` runs later, without it
-  auto core = core_;
-  auto decide = [state, probe, core, key, options](bool timed_out, bool cancelled)
-      -> std::optional<std::pair<detail::CallStatus, Watch>> {
+  // `decide` runs later, without the description: it keeps a copy of the options whose range
+  // end views nothing (the state has its own copy of the range).
+  WatchOptions decided = options;
+  decided.range_end = {};
+  auto core = cx.core;
+  auto decide = [state, probe, core, key, options = decided](bool timed_out, bool cancelled)
+      -> std::optional<std::pair<CallStatus, etcdpp::Watch>> {
     std::unique_lock lock(state->mutex);
     bool probe_pending = false, compacted = false;
     {
@@ -739,50 +747,49 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
       compacted = probe->compacted;
     }
     const std::string what = "watch \"" + key + "\"";
-    std::optional<detail::CallStatus> failure;
+    std::optional<CallStatus> failure;
     if (state->ended && state->final_error == Errc::compacted) {
       const auto at = state->compacted_revision;
-      failure = detail::CallStatus{make_error_code(Errc::compacted), {},
+      failure = CallStatus{make_error_code(Errc::compacted), {},
                                    std::make_exception_ptr(CompactedError(
                                        start_compacted(what, options, at), at))};
     } else if (state->ended) {
-      failure = detail::CallStatus{state->final_error, {}};
+      failure = CallStatus{state->final_error, {}};
     } else if (cancelled) {
-      failure = detail::CallStatus{make_error_code(Errc::cancelled), "cancelled"};
+      failure = CallStatus{make_error_code(Errc::cancelled), "cancelled"};
     } else if (state->created_revision != 0 && !probe_pending && !compacted) {
       // Created, and its start revision is not compacted.
     } else if (timed_out && compacted) {
-      failure = detail::CallStatus{make_error_code(Errc::compacted), {},
+      failure = CallStatus{make_error_code(Errc::compacted), {},
                                    std::make_exception_ptr(CompactedError(
                                        start_compacted(what, options, 0), 0))};
     } else if (timed_out) {
-      failure = detail::CallStatus{make_error_code(Errc::deadline_exceeded),
+      failure = CallStatus{make_error_code(Errc::deadline_exceeded),
                                    "etcd did not create the watch within the call timeout"};
     } else {
       return std::nullopt;  // a compacted start: its end, with the revision, comes next
     }
     state->on_change = nullptr;
     lock.unlock();
-    Watch watch(state);
-    watch.client_ = core;
+    etcdpp::Watch watch = HandleAccess::watch(state, core);
     if (failure) {
       watch.cancel();
-      return std::pair{std::move(*failure), Watch{}};
+      return std::pair{std::move(*failure), etcdpp::Watch{}};
     }
-    return std::pair{detail::CallStatus{}, std::move(watch)};
+    return std::pair{CallStatus{}, std::move(watch)};
   };
-  auto creation = std::make_shared<detail::Creation<Watch>>(core_->executor(), std::move(decide),
-                                                            std::move(done));
+  auto creation = std::make_shared<Creation<etcdpp::Watch>>(cx.core->executor(),
+                                                            std::move(decide), std::move(done));
   {
     std::lock_guard lock(state->mutex);
     state->on_change = [weak = std::weak_ptr(creation)] {
       if (auto c = weak.lock()) c->poke();
     };
   }
-  creation->start(timeout_, canceller);
+  creation->start(cx.timeout, canceller);
   if (options.start_revision > 0) {
-    start_get(key, probe_options,
-              [probe, weak = std::weak_ptr(creation)](detail::CallStatus status, GetResult) {
+    start(cx, Get(key, probe_options),
+          [probe, weak = std::weak_ptr(creation)](CallStatus status, GetResult) {
                 {
                   std::lock_guard p(probe->mutex);
                   probe->pending = false;
@@ -790,32 +797,36 @@ void Client::start_watch(std::string key, WatchOptions options, Watch::Callback 
                 }
                 if (auto c = weak.lock()) c->poke();
               },
-              nullptr);
+          nullptr);
   }
-  core_->watch_hub()->add(state);
+  cx.core->watch_hub()->add(state);
 }
+
+}  // namespace detail::calls
 
 Watch Client::watch(std::string_view key, const WatchOptions& options,
                     Watch::Callback callback) const {
-  auto executor = options.executor ? options.executor : core_->executor();
-  auto state =
-      std::make_shared<detail::WatchState>(namespace_, key, options, std::move(callback), executor);
+  // The same state as async_watch's, waited for on this thread rather than through the
+  // executor, which the caller's thread may be the only one to run.
+  const auto& core = context_.core;
+  const auto timeout = context_.timeout;
+  auto executor = options.executor ? options.executor : core->executor();
+  auto state = std::make_shared<detail::WatchState>(context_.ns, key, options, std::move(callback),
+                                                    executor);
   // etcd creates a watch whose start revision is compacted, and ends it only a moment later. A
   // count-only read at that revision, made beside the creation, says so at once, so that watch()
   // throws CompactedError as it promises (one local read, only for a start revision).
   std::optional<detail::Waiter<GetResult>> probe;
   if (options.start_revision > 0) {
     probe.emplace();
-    start_get(std::string(key), start_probe(options), probe->callback(), nullptr);
+    start(context_, detail::calls::Get(key, start_probe(options)), probe->callback(), nullptr);
   }
-  auto hub = core_->watch_hub();
-  hub->add(state);
-  Watch watch(state);
-  watch.client_ = core_;
+  core->watch_hub()->add(state);
+  Watch watch = detail::HandleAccess::watch(state, core);
   // Return once the server has the watch, so that "changes after now" has a meaning the caller
   // can rely on (created_revision()).
   std::unique_lock lock(state->mutex);
-  const bool created = state->cv.wait_for(lock, timeout_, [&] {
+  const bool created = state->cv.wait_for(lock, timeout, [&] {
     return state->created_revision != 0 || state->ended;
   });
   if (!created || state->ended) {
@@ -830,13 +841,13 @@ Watch Client::watch(std::string_view key, const WatchOptions& options,
   lock.unlock();
   if (probe) {
     std::optional<GetResult> ignored;
-    const detail::CallStatus read = probe->wait_for(ignored, timeout_);
+    const detail::CallStatus read = probe->wait_for(ignored, timeout);
     // Only the compaction counts: a future start revision is a valid watch, and any other
     // failure of the read leaves the watch to report its own.
     if (read.code == Errc::compacted) {
       // The watch's own end follows: it carries the revision the store was compacted at.
       lock.lock();
-      state->cv.wait_for(lock, timeout_, [&] { return state->ended; });
+      state->cv.wait_for(lock, timeout, [&] { return state->ended; });
       const auto compacted = state->compacted_revision;
       lock.unlock();
       watch.cancel();

@@ -16,10 +16,18 @@ namespace etcdpp {
 /// "no lease".
 enum class LeaseId : std::int64_t {};
 
+/// A cluster member's ID. Its own type, so that it cannot be mixed up with a revision, a raft
+/// index or a lease; `MemberId{0}` is "no member" (no leader known, say). etcd writes IDs in
+/// hexadecimal: to_string(MemberId), and `MemberId{0x8e9e05c52164694d}` for a literal.
+enum class MemberId : std::uint64_t {};
+
+/// The ID as etcdctl prints it: lowercase hexadecimal without leading zeros, "8e9e05c52164694d".
+std::string to_string(MemberId id);
+
 /// The header of every answer: which cluster and member answered, at which store revision.
 struct ResponseHeader {
   std::uint64_t cluster_id = 0;  ///< The ID of the cluster that answered.
-  std::uint64_t member_id = 0;   ///< The ID of the member that answered.
+  MemberId member_id{};          ///< The ID of the member that answered.
   std::int64_t revision = 0;  ///< The store's revision when the request was applied.
   std::uint64_t raft_term = 0;   ///< The raft term of that member when it answered.
 

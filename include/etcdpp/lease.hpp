@@ -20,6 +20,7 @@ namespace etcdpp {
 namespace detail {
 class ClientCore;
 class KeepAliveState;
+struct HandleAccess;
 }  // namespace detail
 
 /// What Client::lease_grant answers: the new lease and its TTL.
@@ -117,7 +118,7 @@ class KeepAlive {
   void stop() noexcept;
 
  private:
-  friend class Client;
+  friend struct detail::HandleAccess;
   std::shared_ptr<detail::ClientCore> client_;
   std::shared_ptr<detail::KeepAliveState> state_;
 };

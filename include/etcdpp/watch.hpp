@@ -25,6 +25,7 @@ namespace etcdpp {
 namespace detail {
 class ClientCore;
 class WatchState;
+struct HandleAccess;
 }
 
 /// One change.
@@ -133,7 +134,7 @@ class Watch {
   }
 
  private:
-  friend class Client;
+  friend struct detail::HandleAccess;
   explicit Watch(std::shared_ptr<detail::WatchState> state);
   asio::any_io_executor executor() const;
   static void start_next(const std::shared_ptr<detail::WatchState>& state,

@@ -53,6 +53,6 @@ std::vector<Member> from_proto(pb::MemberListResponse&& response);
 /// ttl -1 for a lease that has expired, whether etcd has revoked it yet or not.
 LeaseTimeToLiveResult from_proto(pb::LeaseTimeToLiveResponse&& response);
 /// A member id as etcdctl prints it: lower-case hex.
-std::string member_id_text(std::uint64_t id);
+std::string member_id_text(MemberId id);
 
 }  // namespace etcdpp::detail

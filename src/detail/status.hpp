@@ -37,17 +37,4 @@ Callback<R> described(std::string call, std::string what, Callback<R> cb) {
   };
 }
 
-/// The blocking face of a call: `start(callback)` starts it on the asynchronous core; this waits
-/// for its answer and returns it, or throws Error naming the call and `what` (a key, a member,
-/// a user, a lease, ...).
-template <class R, class Start>
-R run_blocking(std::string_view call, std::string_view what, Start&& start) {
-  Waiter<R> waiter;
-  start(waiter.callback());
-  std::optional<R> result;
-  const CallStatus status = waiter.wait(result);
-  throw_if_failed(call, what, status);
-  return std::move(*result);
-}
-
 }  // namespace etcdpp::detail

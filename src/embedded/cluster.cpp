@@ -270,11 +270,11 @@ struct Cluster::Impl {
   // election timeout, and its successor elected after another.
   void until_led_without(std::size_t gone, const char* call) {
     const auto deadline = Clock::now() + options.start_timeout;
-    std::vector<std::uint64_t> ids;
+    std::vector<MemberId> ids;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       if (i != gone && !removed[i]) ids.push_back(nodes[i].member_id());
     }
-    const auto known = [&](std::uint64_t id) {
+    const auto known = [&](MemberId id) {
       return std::find(ids.begin(), ids.end(), id) != ids.end();
     };
     std::string last;
@@ -284,14 +284,13 @@ struct Cluster::Impl {
       for (std::size_t i = 0; i < nodes.size(); ++i) {
         if (i == gone || removed[i] || !nodes[i].running() || nodes[i].paused()) continue;
         try {
-          const auto status = client->status(nodes[i].client_endpoint());
-          const bool ok = status.leader != 0 && known(status.leader);
+          const auto status = client->maintenance().status(nodes[i].client_endpoint());
+          const bool ok = status.leader != MemberId{} && known(status.leader);
           led = led && ok;
           last += "\n  " + nodes[i].name() + ": " +
-                  (status.leader == 0 ? std::string("no leader")
-                   : ok               ? "leader " + std::to_string(status.leader)
-                                      : "still takes " + std::to_string(status.leader) +
-                                            " (gone) as leader");
+                  (status.leader == MemberId{} ? std::string("no leader")
+                   : ok ? "leader " + to_string(status.leader)
+                        : "still takes " + to_string(status.leader) + " (gone) as leader");
         } catch (const Error& e) {
           led = false;
           last += "\n  " + nodes[i].name() + ": " + e.what();
@@ -381,7 +380,7 @@ std::optional<std::size_t> Cluster::leader_index() const {
     }
     node.client()
         .with_timeout(kStatusTimeout)
-        .async_status([answers, i](std::exception_ptr error, StatusResult status) {
+        .maintenance().async_status([answers, i](std::exception_ptr error, StatusResult status) {
           std::lock_guard lock(answers->mutex);
           if (!error) answers->results[i] = std::move(status);
           if (--answers->pending == 0) answers->cv.notify_all();
@@ -397,7 +396,7 @@ std::optional<std::size_t> Cluster::leader_index() const {
   std::lock_guard lock(answers->mutex);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& s = answers->results[i];
-    if (!s || s->leader == 0 || s->leader != s->header.member_id) continue;
+    if (!s || s->leader == MemberId{} || s->leader != s->header.member_id) continue;
     if (!leader || s->raft_term > best_term) {
       leader = i;
       best_term = s->raft_term;
@@ -453,7 +452,7 @@ std::size_t Cluster::add_member() {
     std::uint16_t peer_port = 0;
     const auto client_socket = detail::bind_ephemeral(impl.options.host, client_port);
     const auto peer_socket = detail::bind_ephemeral(impl.options.host, peer_port);
-    added = impl.until_healthy([&] { return impl.client->member_add({impl.peer_url(peer_port)}); });
+    added = impl.until_healthy([&] { return impl.client->cluster().member_add({impl.peer_url(peer_port)}); });
     // --initial-cluster names every member that has started, and the new one.
     const std::string name = impl.options.name_prefix + std::to_string(index);
     std::string initial_cluster;
@@ -473,7 +472,7 @@ std::size_t Cluster::add_member() {
   } catch (...) {
     // Nothing half-done: the member leaves the cluster again, its etcd and data dir go.
     try {
-      impl.client->member_remove(added.member.id);
+      impl.client->cluster().member_remove(added.member.id);
     } catch (const Error&) {
     }
     if (impl.nodes.size() > index) {
@@ -493,17 +492,17 @@ std::size_t Cluster::add_member() {
 void Cluster::remove_member(std::size_t index) {
   Impl& impl = *impl_;
   Node& node = impl.live(index, "remove_member");
-  const std::uint64_t id = node.member_id();
+  const MemberId id = node.member_id();
   // Asked first, so that a member etcd does not know fails here with the node untouched.
   bool known = false;
-  for (const auto& m : impl.client->member_list()) known = known || m.id == id;
+  for (const auto& m : impl.client->cluster().member_list()) known = known || m.id == id;
   if (!known) {
     fail(Errc::member_not_found, "Cluster::remove_member(" + std::to_string(index) + "): member " +
                                      node.name() + " is not in the member list");
   }
   // A removed member's etcd ends by itself: that is no crash to report.
   node.impl_->silence();
-  impl.until_healthy([&] { return impl.client->member_remove(id); });
+  impl.until_healthy([&] { return impl.client->cluster().member_remove(id); });
   node.stop();
   impl.removed[index] = true;
   impl.make_client();

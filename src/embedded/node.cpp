@@ -634,7 +634,7 @@ void Node::Impl::serve_once(Clock::time_point deadline, std::chrono::millisecond
           node_client
               .with_timeout(std::clamp(left, std::chrono::milliseconds(1),
                                        std::chrono::milliseconds(kProbeTimeout)))
-              .status();
+              .maintenance().status();
       // An answer proves only that some etcd serves the address: it must be our child's. (A
       // port checked free before the start may have been taken before etcd bound it.)
       if (someone_else_serves()) {
@@ -716,7 +716,7 @@ void Node::Impl::invoke(const Callback& callback, const char* what, const Arg& a
   }
 }
 
-void Node::Impl::announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader,
+void Node::Impl::announce(Role previous, Role now, MemberId id, MemberId leader,
                           std::uint64_t term, const Client& node_client) noexcept {
   const RoleChange change{previous, now, options.name, id, leader, term, node_client};
   invoke(options.on_role_change, "on_role_change", change);
@@ -735,7 +735,7 @@ void Node::Impl::watch() noexcept {
     std::unique_ptr<detail::ChildProcess> dead;
     std::uint64_t gen;
     bool poll;
-    std::uint64_t id;
+    MemberId id;
     std::optional<Client> node_client;
     {
       std::unique_lock lock(state_mutex);
@@ -764,7 +764,7 @@ void Node::Impl::watch() noexcept {
       if (status >= 0 && WIFEXITED(status)) info.exit_code = WEXITSTATUS(status);
       if (status >= 0 && WIFSIGNALED(status)) info.signal = WTERMSIG(status);
       dead.reset();
-      if (announced != Role::none) announce(announced, Role::none, id, 0, 0, *node_client);
+      if (announced != Role::none) announce(announced, Role::none, id, MemberId{}, 0, *node_client);
       announced = Role::none;
       announced_generation = gen;
       invoke(options.on_exit, "on_exit", info);
@@ -777,11 +777,11 @@ void Node::Impl::watch() noexcept {
     if (!poll) continue;
     StatusResult status;
     try {
-      status = node_client->with_timeout(poll_timeout).status();
+      status = node_client->with_timeout(poll_timeout).maintenance().status();
     } catch (const std::exception&) {
       continue;  // no answer: the role stays as last seen
     }
-    const Role now = status.leader != 0 && status.leader == status.header.member_id
+    const Role now = status.leader != MemberId{} && status.leader == status.header.member_id
                          ? Role::leader
                          : Role::follower;
     {
@@ -958,8 +958,8 @@ const std::filesystem::path& Node::data_dir() const noexcept {
   return impl_ ? impl_->options.data_dir : empty;
 }
 
-std::uint64_t Node::member_id() const noexcept {
-  if (!impl_) return 0;
+MemberId Node::member_id() const noexcept {
+  if (!impl_) return MemberId{};
   std::lock_guard lock(impl_->state_mutex);
   return impl_->member_id;
 }

@@ -48,7 +48,7 @@ struct Node::Impl {
   bool paused_flag = false;      // SIGSTOPped by pause()
   std::uint64_t generation = 0;  // bumped by every new child and every end of one
   Role current_role = Role::none;
-  std::uint64_t member_id = 0;
+  MemberId member_id{};
   std::string version_text;
   std::optional<Client> client;
   bool stopping_watcher = false;
@@ -99,7 +99,7 @@ struct Node::Impl {
   /// Ends the watcher (no callback fires after this returns) and the log sink.
   void silence() noexcept;
   void watch() noexcept;
-  void announce(Role previous, Role now, std::uint64_t id, std::uint64_t leader, std::uint64_t term,
+  void announce(Role previous, Role now, MemberId id, MemberId leader, std::uint64_t term,
                 const Client& node_client) noexcept;
   template <class Callback, class Arg>
   void invoke(const Callback& callback, const char* what, const Arg& arg) noexcept;

@@ -25,7 +25,7 @@ TEST(CliOutputTest, TableIsDrawnAsEtcdctlDrawsIt) {
       "      false |\n"
       "+------------------+---------+---------+------------------------+------------------------+"
       "------------+\n";
-  const Member m{.id = 0xbdae9bbc11dd390d,
+  const Member m{.id = MemberId{0xbdae9bbc11dd390d},
                  .name = "default",
                  .peer_urls = {"http://127.0.0.1:23801"},
                  .client_urls = {"http://127.0.0.1:23791"}};
@@ -55,7 +55,7 @@ TEST(CliOutputTest, SizesDurationsAndIdsReadAsGoWritesThem) {
 
 TEST(CliOutputTest, JsonLeavesOutZeroFieldsAndEncodesBytes) {
   GetResult r;
-  r.header = {.cluster_id = 15118495548433857066u, .member_id = 1, .revision = 4, .raft_term = 2};
+  r.header = {.cluster_id = 15118495548433857066u, .member_id = MemberId{1}, .revision = 4, .raft_term = 2};
   r.kvs.push_back(
       {.key = "foo", .value = "", .create_revision = 2, .mod_revision = 3, .version = 2});
   r.count = 1;

@@ -64,7 +64,7 @@ TEST(ClusterTest, ThreeMembersStartWithOneLeaderAndPeersOnTls) {
   EXPECT_EQ(cluster.node(leader).role(), Role::leader);
   EXPECT_EQ(cluster.leader_index(), leader);
 
-  const auto members = cluster.client().member_list();
+  const auto members = cluster.client().cluster().member_list();
   ASSERT_EQ(members.size(), 3u);
   std::set<std::string> names;
   for (const auto& m : members) {

@@ -151,7 +151,7 @@ TEST_P(HungMemberTest, ReadsWritesAndTheWatchMoveOffAFrozenMember) {
   // The client's watch, on the first endpoint: every event with the time it arrived.
   std::mutex events_mutex;
   std::vector<std::pair<Clock::time_point, Event>> events;
-  Watch watch = client.watch(prefix, {.prefix = true, .start_revision = client.status().header.revision + 1},
+  Watch watch = client.watch(prefix, {.prefix = true, .start_revision = client.maintenance().status().header.revision + 1},
                              [&](std::error_code, WatchBatch batch) {
                                std::lock_guard lock(events_mutex);
                                for (auto& e : batch.events) events.emplace_back(Clock::now(), std::move(e));
@@ -204,7 +204,7 @@ TEST_P(HungMemberTest, ReadsWritesAndTheWatchMoveOffAFrozenMember) {
 
   cluster.pause(target);
   const auto frozen = Clock::now();
-  const std::int64_t revision_at_freeze = healthy.status().header.revision;
+  const std::int64_t revision_at_freeze = healthy.maintenance().status().header.revision;
   test::wait_until([&] { return Clock::now() - frozen > 10s; }, 11s);
   cluster.resume(target);
   test::wait_until([&] { return Clock::now() - frozen > 11s; }, 2s);

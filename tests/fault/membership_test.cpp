@@ -39,9 +39,9 @@ TEST(MembershipTest, AnAddedMemberServesEarlierWritesAndARemovedOneIsGone) {
   const auto value = cluster.node(added).client().get(p("19"));
   ASSERT_TRUE(value);
   EXPECT_EQ(value->value, "before");
-  const auto members = cluster.client().member_list();
+  const auto members = cluster.client().cluster().member_list();
   ASSERT_EQ(members.size(), 4u);
-  std::set<std::uint64_t> ids;
+  std::set<MemberId> ids;
   for (const auto& m : members) ids.insert(m.id);
   EXPECT_TRUE(ids.contains(cluster.node(added).member_id()));
   EXPECT_EQ(cluster.client_endpoints().size(), 4u);
@@ -50,20 +50,20 @@ TEST(MembershipTest, AnAddedMemberServesEarlierWritesAndARemovedOneIsGone) {
   EXPECT_TRUE(cluster.removed(added));
   EXPECT_FALSE(cluster.node(added).running());
   EXPECT_EQ(cluster.node(added).pid(), -1);
-  EXPECT_EQ(cluster.client().member_list().size(), 3u);
+  EXPECT_EQ(cluster.client().cluster().member_list().size(), 3u);
   EXPECT_EQ(cluster.client_endpoints().size(), 3u);
 }
 
 TEST(MembershipTest, ARemovedMemberIsGoneAndCannotBeRestarted) {
   Cluster cluster(fast());
   test::TestPrefix p(cluster.client());
-  const std::uint64_t removed_id = cluster.node(0).member_id();
+  const MemberId removed_id = cluster.node(0).member_id();
   cluster.remove_member(0);
   EXPECT_TRUE(cluster.removed(0));
   EXPECT_FALSE(cluster.node(0).running());
   EXPECT_EQ(cluster.node(0).pid(), -1);
-  for (const auto& m : cluster.client().member_list()) EXPECT_NE(m.id, removed_id);
-  EXPECT_EQ(cluster.client().member_list().size(), 2u);
+  for (const auto& m : cluster.client().cluster().member_list()) EXPECT_NE(m.id, removed_id);
+  EXPECT_EQ(cluster.client().cluster().member_list().size(), 2u);
   EXPECT_EQ(cluster.client_endpoints().size(), 2u);
   cluster.client().put(p("after"), "removed");
   EXPECT_EQ(cluster.node(2).client().get(p("after"))->value, "removed");
@@ -87,19 +87,19 @@ TEST(MembershipTest, RemovingTheLeaderReturnsOnceTheOthersFollowANewOne) {
   Cluster cluster(fast());
   test::TestPrefix p(cluster.client());
   const std::size_t leader = cluster.wait_for_leader(5000ms);
-  const std::uint64_t removed_id = cluster.node(leader).member_id();
+  const MemberId removed_id = cluster.node(leader).member_id();
   cluster.remove_member(leader);
   // At once, with no wait: each member left already follows one of the two.
-  std::set<std::uint64_t> left;
+  std::set<MemberId> left;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i != leader) left.insert(cluster.node(i).member_id());
   }
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     if (i == leader) continue;
-    const auto status = cluster.client().status(cluster.node(i).client_endpoint());
+    const auto status = cluster.client().maintenance().status(cluster.node(i).client_endpoint());
     EXPECT_NE(status.leader, removed_id) << cluster.node(i).name();
     EXPECT_EQ(left.count(status.leader), 1u) << cluster.node(i).name() << " follows "
-                                             << status.leader;
+                                             << to_string(status.leader);
   }
   // And a write right after it is not lost on its way to the member gone.
   cluster.client().with_timeout(2000ms).put(p("after"), "new leader");
@@ -121,7 +121,7 @@ TEST(MembershipTest, HashKvIsEqualOnEveryMemberAfterWrites) {
     ASSERT_TRUE(wait_until(
         [&] {
           try {
-            result = client.hash_kv(endpoint, revision);
+            result = client.maintenance().hash_kv(endpoint, revision);
             return true;
           } catch (const Error& e) {
             EXPECT_EQ(e.code(), Errc::future_revision) << e.what();
@@ -140,14 +140,14 @@ TEST(MembershipTest, MoveLeaderMakesTheTargetLeader) {
   const std::size_t leader = cluster.wait_for_leader(5s);
   const std::size_t target = (leader + 1) % cluster.size();
   auto future =
-      cluster.client().async_move_leader(cluster.node(target).member_id(), asio::use_future);
+      cluster.client().maintenance().async_move_leader(cluster.node(target).member_id(), asio::use_future);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   const MoveLeaderResult moved = future.get();
   EXPECT_EQ(moved.previous_leader, cluster.node(leader).member_id());
   EXPECT_TRUE(wait_until([&] { return cluster.leader_index() == target; }, 5s));
 
   try {
-    cluster.client().move_leader(0x1234abcd5678ef90);
+    cluster.client().maintenance().move_leader(MemberId{0x1234abcd5678ef90});
     FAIL() << "move_leader to an unknown member returned";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::bad_leader_transferee) << e.what();
@@ -160,7 +160,7 @@ TEST(MembershipTest, StatusAllWithOneMemberKilledGivesTwoStatusesAndOneError) {
   const auto endpoints = cluster.client_endpoints();
   cluster.kill(2);
   const Client client({.endpoints = endpoints, .call_timeout = 2s});
-  const auto statuses = client.status_all();
+  const auto statuses = client.maintenance().status_all();
   ASSERT_EQ(statuses.size(), 3u);
   for (std::size_t i = 0; i < 2; ++i) {
     ASSERT_TRUE(statuses[i].ok()) << statuses[i].message;

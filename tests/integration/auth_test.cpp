@@ -38,13 +38,13 @@ Client client_of(const embedded::Node& node, std::string user = {}, std::string 
 
 /// The root user with the root role, and a user "alice" who may read keys under "app/" only.
 void add_root_and_reader(const Client& admin) {
-  admin.user_add("root", "root-pw");
-  admin.role_add("root");
-  admin.user_grant_role("root", "root");
-  admin.role_add("reader");
-  admin.role_grant_permission("reader", Permission::of_prefix(Type::read, "app/"));
-  admin.user_add("alice", "alice-pw");
-  admin.user_grant_role("alice", "reader");
+  admin.auth().user_add("root", "root-pw");
+  admin.auth().role_add("root");
+  admin.auth().user_grant_role("root", "root");
+  admin.auth().role_add("reader");
+  admin.auth().role_grant_permission("reader", Permission::of_prefix(Type::read, "app/"));
+  admin.auth().user_add("alice", "alice-pw");
+  admin.auth().user_grant_role("alice", "reader");
 }
 
 TEST(AuthTest, UserWithReadOnAPrefixReadsItAndIsDeniedWritingItUntilAuthIsOff) {
@@ -52,12 +52,12 @@ TEST(AuthTest, UserWithReadOnAPrefixReadsItAndIsDeniedWritingItUntilAuthIsOff) {
   const Client admin = client_of(node);
   admin.put("app/x", "1");
   add_root_and_reader(admin);
-  EXPECT_FALSE(admin.auth_status().enabled);
+  EXPECT_FALSE(admin.auth().auth_status().enabled);
 
-  admin.auth_enable();
+  admin.auth().auth_enable();
   const Client root = client_of(node, "root", "root-pw");
   const Client alice = client_of(node, "alice", "alice-pw");
-  EXPECT_TRUE(root.auth_status().enabled);
+  EXPECT_TRUE(root.auth().auth_status().enabled);
 
   ASSERT_TRUE(alice.get("app/x").has_value());
   EXPECT_EQ(alice.get("app/x")->value, "1");
@@ -80,22 +80,22 @@ TEST(AuthTest, UserWithReadOnAPrefixReadsItAndIsDeniedWritingItUntilAuthIsOff) {
   EXPECT_EQ(error_of([&] { admin.get("app/x"); }), Errc::user_empty);
   EXPECT_EQ(root.get("app/x")->value, "1");
 
-  EXPECT_EQ(root.user_get("alice").roles, std::vector<std::string>{"reader"});
-  const RoleGetResult reader = root.role_get("reader");
+  EXPECT_EQ(root.auth().user_get("alice").roles, std::vector<std::string>{"reader"});
+  const RoleGetResult reader = root.auth().role_get("reader");
   ASSERT_EQ(reader.permissions.size(), 1u);
   EXPECT_EQ(reader.permissions[0], Permission::of_prefix(Type::read, "app/"));
   EXPECT_EQ(reader.permissions[0].range_end, "app0");
-  auto users = root.user_list().users;
+  auto users = root.auth().user_list().users;
   std::sort(users.begin(), users.end());
   EXPECT_EQ(users, (std::vector<std::string>{"alice", "root"}));
-  auto roles = root.role_list().roles;
+  auto roles = root.auth().role_list().roles;
   std::sort(roles.begin(), roles.end());
   EXPECT_EQ(roles, (std::vector<std::string>{"reader", "root"}));
 
   // Alice may not manage auth.
-  EXPECT_EQ(error_of([&] { alice.auth_disable(); }), Errc::auth_permission_denied);
-  root.auth_disable();
-  EXPECT_FALSE(admin.auth_status().enabled);
+  EXPECT_EQ(error_of([&] { alice.auth().auth_disable(); }), Errc::auth_permission_denied);
+  root.auth().auth_disable();
+  EXPECT_FALSE(admin.auth().auth_status().enabled);
   admin.put("app/x", "3");
   EXPECT_EQ(alice.get("app/x")->value, "3");  // with credentials, and auth off: no token needed
 }
@@ -104,76 +104,76 @@ TEST(AuthTest, RevokedPermissionsAndRolesAndChangedPasswordsTakeEffect) {
   embedded::Node node;
   const Client admin = client_of(node);
   add_root_and_reader(admin);
-  admin.role_grant_permission("reader", Permission::of_key(Type::readwrite, "one"));
-  admin.role_grant_permission("reader", Permission::of_range(Type::write, "a", "c"));
-  EXPECT_EQ(admin.role_get("reader").permissions.size(), 3u);
-  admin.role_revoke_permission("reader", "one");
-  admin.role_revoke_permission("reader", "a", "c");
-  EXPECT_EQ(admin.role_get("reader").permissions,
+  admin.auth().role_grant_permission("reader", Permission::of_key(Type::readwrite, "one"));
+  admin.auth().role_grant_permission("reader", Permission::of_range(Type::write, "a", "c"));
+  EXPECT_EQ(admin.auth().role_get("reader").permissions.size(), 3u);
+  admin.auth().role_revoke_permission("reader", "one");
+  admin.auth().role_revoke_permission("reader", "a", "c");
+  EXPECT_EQ(admin.auth().role_get("reader").permissions,
             std::vector<Permission>{Permission::of_prefix(Type::read, "app/")});
 
-  admin.auth_enable();
+  admin.auth().auth_enable();
   const Client root = client_of(node, "root", "root-pw");
-  root.user_change_password("alice", "new-pw");
+  root.auth().user_change_password("alice", "new-pw");
   EXPECT_EQ(error_of([&] { client_of(node, "alice", "alice-pw").get("app/x"); }),
             Errc::auth_failed);
   EXPECT_FALSE(client_of(node, "alice", "new-pw").get("app/x").has_value());
-  root.user_revoke_role("alice", "reader");
+  root.auth().user_revoke_role("alice", "reader");
   EXPECT_EQ(error_of([&] { client_of(node, "alice", "new-pw").get("app/x"); }),
             Errc::auth_permission_denied);
-  root.user_delete("alice");
-  root.role_delete("reader");
-  EXPECT_EQ(root.user_list().users, std::vector<std::string>{"root"});
-  root.auth_disable();
+  root.auth().user_delete("alice");
+  root.auth().role_delete("reader");
+  EXPECT_EQ(root.auth().user_list().users, std::vector<std::string>{"root"});
+  root.auth().auth_disable();
 }
 
 TEST(AuthTest, AuthErrorsNameWhatWasWrong) {
   embedded::Node node;
   const Client admin = client_of(node);
   std::string what;
-  EXPECT_EQ(error_of([&] { admin.auth_enable(); }, &what), Errc::root_user_not_exist) << what;
-  admin.user_add("root", "root-pw");
-  EXPECT_EQ(error_of([&] { admin.auth_enable(); }), Errc::root_role_not_exist);
-  EXPECT_EQ(error_of([&] { admin.user_add("root", "x"); }), Errc::user_already_exists);
-  EXPECT_EQ(error_of([&] { admin.user_get("nobody"); }, &what), Errc::user_not_found);
+  EXPECT_EQ(error_of([&] { admin.auth().auth_enable(); }, &what), Errc::root_user_not_exist) << what;
+  admin.auth().user_add("root", "root-pw");
+  EXPECT_EQ(error_of([&] { admin.auth().auth_enable(); }), Errc::root_role_not_exist);
+  EXPECT_EQ(error_of([&] { admin.auth().user_add("root", "x"); }), Errc::user_already_exists);
+  EXPECT_EQ(error_of([&] { admin.auth().user_get("nobody"); }, &what), Errc::user_not_found);
   EXPECT_NE(what.find("nobody"), std::string::npos) << what;
-  EXPECT_EQ(error_of([&] { admin.user_delete("nobody"); }), Errc::user_not_found);
-  EXPECT_EQ(error_of([&] { admin.role_get("norole"); }, &what), Errc::role_not_found);
+  EXPECT_EQ(error_of([&] { admin.auth().user_delete("nobody"); }), Errc::user_not_found);
+  EXPECT_EQ(error_of([&] { admin.auth().role_get("norole"); }, &what), Errc::role_not_found);
   EXPECT_NE(what.find("norole"), std::string::npos) << what;
-  EXPECT_EQ(error_of([&] { admin.user_grant_role("root", "norole"); }), Errc::role_not_found);
-  admin.role_add("r");
-  EXPECT_EQ(error_of([&] { admin.role_add("r"); }), Errc::role_already_exists);
-  EXPECT_EQ(error_of([&] { admin.user_revoke_role("root", "r"); }), Errc::role_not_granted);
-  EXPECT_EQ(error_of([&] { admin.role_revoke_permission("r", "k"); }, &what),
+  EXPECT_EQ(error_of([&] { admin.auth().user_grant_role("root", "norole"); }), Errc::role_not_found);
+  admin.auth().role_add("r");
+  EXPECT_EQ(error_of([&] { admin.auth().role_add("r"); }), Errc::role_already_exists);
+  EXPECT_EQ(error_of([&] { admin.auth().user_revoke_role("root", "r"); }), Errc::role_not_granted);
+  EXPECT_EQ(error_of([&] { admin.auth().role_revoke_permission("r", "k"); }, &what),
             Errc::permission_not_granted);
   EXPECT_NE(what.find("\"k\""), std::string::npos) << what;
-  EXPECT_EQ(error_of([&] { admin.user_add("", "x"); }), Errc::user_empty);
+  EXPECT_EQ(error_of([&] { admin.auth().user_add("", "x"); }), Errc::user_empty);
   // Nothing was half-written: root still has no role, and auth is off.
-  EXPECT_TRUE(admin.user_get("root").roles.empty());
-  EXPECT_FALSE(admin.auth_status().enabled);
+  EXPECT_TRUE(admin.auth().user_get("root").roles.empty());
+  EXPECT_FALSE(admin.auth().auth_status().enabled);
 }
 
 TEST(AuthTest, AsyncFacesGiveTheSameResults) {
   embedded::Node node;
   const Client admin = client_of(node);
-  admin.async_user_add("u", "pw", asio::use_future).get();
-  admin.async_user_add("nopw", "", true, asio::use_future).get();
-  admin.async_role_add("r", asio::use_future).get();
-  admin.async_role_grant_permission("r", Permission::of_prefix(Type::write, "w/"), asio::use_future)
+  admin.auth().async_user_add("u", "pw", asio::use_future).get();
+  admin.auth().async_user_add("nopw", "", {.no_password = true}, asio::use_future).get();
+  admin.auth().async_role_add("r", asio::use_future).get();
+  admin.auth().async_role_grant_permission("r", Permission::of_prefix(Type::write, "w/"), asio::use_future)
       .get();
-  admin.async_user_grant_role("u", "r", asio::use_future).get();
-  EXPECT_EQ(admin.async_user_get("u", asio::use_future).get().roles, std::vector<std::string>{"r"});
-  EXPECT_EQ(admin.async_role_get("r", asio::use_future).get().permissions,
+  admin.auth().async_user_grant_role("u", "r", asio::use_future).get();
+  EXPECT_EQ(admin.auth().async_user_get("u", asio::use_future).get().roles, std::vector<std::string>{"r"});
+  EXPECT_EQ(admin.auth().async_role_get("r", asio::use_future).get().permissions,
             std::vector<Permission>{Permission::of_prefix(Type::write, "w/")});
-  EXPECT_EQ(admin.async_user_list(asio::use_future).get().users.size(), 2u);
-  EXPECT_EQ(admin.async_role_list(asio::use_future).get().roles, std::vector<std::string>{"r"});
-  EXPECT_FALSE(admin.async_auth_status(asio::use_future).get().enabled);
-  admin.async_role_revoke_permission("r", "w/", "w0", asio::use_future).get();
-  admin.async_user_revoke_role("u", "r", asio::use_future).get();
-  admin.async_user_change_password("u", "pw2", asio::use_future).get();
-  admin.async_role_delete("r", asio::use_future).get();
-  admin.async_user_delete("u", asio::use_future).get();
-  auto failed = admin.async_user_get("u", asio::use_future);
+  EXPECT_EQ(admin.auth().async_user_list(asio::use_future).get().users.size(), 2u);
+  EXPECT_EQ(admin.auth().async_role_list(asio::use_future).get().roles, std::vector<std::string>{"r"});
+  EXPECT_FALSE(admin.auth().async_auth_status(asio::use_future).get().enabled);
+  admin.auth().async_role_revoke_permission("r", "w/", "w0", asio::use_future).get();
+  admin.auth().async_user_revoke_role("u", "r", asio::use_future).get();
+  admin.auth().async_user_change_password("u", "pw2", asio::use_future).get();
+  admin.auth().async_role_delete("r", asio::use_future).get();
+  admin.auth().async_user_delete("u", asio::use_future).get();
+  auto failed = admin.auth().async_user_get("u", asio::use_future);
   try {
     failed.get();
     FAIL() << "user_get of a deleted user succeeded";
@@ -186,7 +186,7 @@ TEST(AuthTest, WrongCredentialsFailAtOnceWithAuthFailedForCallsAndWatches) {
   embedded::Node node;
   const Client admin = client_of(node);
   add_root_and_reader(admin);
-  admin.auth_enable();
+  admin.auth().auth_enable();
   const Client wrong = client_of(node, "root", "not-the-password");
   const auto start = std::chrono::steady_clock::now();
   std::string what;
@@ -197,7 +197,7 @@ TEST(AuthTest, WrongCredentialsFailAtOnceWithAuthFailedForCallsAndWatches) {
   // No retry loop: each call asked once and gave up well within its deadline.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
   EXPECT_EQ(error_of([&] { client_of(node, "nobody", "x").get("k"); }), Errc::auth_failed);
-  client_of(node, "root", "root-pw").auth_disable();
+  client_of(node, "root", "root-pw").auth().auth_disable();
 }
 
 TEST(AuthTest, AuthStatusTellsWhetherAuthIsOnAndTheAuthRevisionWhereTheServerHasIt) {
@@ -206,10 +206,10 @@ TEST(AuthTest, AuthStatusTellsWhetherAuthIsOnAndTheAuthRevisionWhereTheServerHas
   // etcd 3.5 has the AuthStatus call and reports the auth store's revision; etcd 3.4 has neither,
   // and the client tells whether auth is on all the same, with revision 0.
   const bool reports_revision = !node.version().starts_with("3.4.");
-  const AuthStatusResult fresh = admin.auth_status();
+  const AuthStatusResult fresh = admin.auth().auth_status();
   EXPECT_FALSE(fresh.enabled);
   add_root_and_reader(admin);
-  const AuthStatusResult changed = admin.auth_status();
+  const AuthStatusResult changed = admin.auth().auth_status();
   EXPECT_FALSE(changed.enabled);
   if (reports_revision) {
     EXPECT_GT(fresh.revision, 0u);
@@ -221,9 +221,9 @@ TEST(AuthTest, AuthStatusTellsWhetherAuthIsOnAndTheAuthRevisionWhereTheServerHas
     EXPECT_EQ(changed.revision, 0u);
   }
 
-  admin.auth_enable();
+  admin.auth().auth_enable();
   const Client root = client_of(node, "root", "root-pw");
-  const AuthStatusResult on = root.auth_status();
+  const AuthStatusResult on = root.auth().auth_status();
   EXPECT_TRUE(on.enabled);
   if (reports_revision) {
     EXPECT_GE(on.revision, changed.revision);  // the revision the root client is told
@@ -232,14 +232,14 @@ TEST(AuthTest, AuthStatusTellsWhetherAuthIsOnAndTheAuthRevisionWhereTheServerHas
   }
   // Without credentials the answer is still that auth is on, though etcd 3.5 then tells no
   // revision; nobody is authenticated and nothing is written.
-  const AuthStatusResult anonymous = admin.auth_status();
+  const AuthStatusResult anonymous = admin.auth().auth_status();
   EXPECT_TRUE(anonymous.enabled);
   EXPECT_EQ(anonymous.revision, 0u);
-  EXPECT_TRUE(admin.async_auth_status(asio::use_future).get().enabled);
+  EXPECT_TRUE(admin.auth().async_auth_status(asio::use_future).get().enabled);
 
-  root.auth_disable();
+  root.auth().auth_disable();
   // With auth off again, a client without credentials is told the revision again.
-  const AuthStatusResult off = admin.auth_status();
+  const AuthStatusResult off = admin.auth().auth_status();
   EXPECT_FALSE(off.enabled);
   if (reports_revision) {
     EXPECT_GE(off.revision, on.revision);
@@ -279,11 +279,11 @@ TEST(AuthTest, WatchAndKeptAliveLeaseOutliveExpiredTokensWithNoLostEvent) {
   embedded::Node node(std::move(options));
   const Client admin = client_of(node);
   add_root_and_reader(admin);
-  admin.role_add("writer");
-  admin.role_grant_permission("writer", Permission::of_prefix(Type::readwrite, "t/"));
-  admin.user_add("bob", "bob-pw");
-  admin.user_grant_role("bob", "writer");
-  admin.auth_enable();
+  admin.auth().role_add("writer");
+  admin.auth().role_grant_permission("writer", Permission::of_prefix(Type::readwrite, "t/"));
+  admin.auth().user_add("bob", "bob-pw");
+  admin.auth().user_grant_role("bob", "writer");
+  admin.auth().auth_enable();
 
   const Client bob = client_of(node, "bob", "bob-pw");
   std::mutex mutex;
@@ -337,7 +337,7 @@ TEST(AuthTest, WatchAndKeptAliveLeaseOutliveExpiredTokensWithNoLostEvent) {
   EXPECT_FALSE(watch_failed);
   EXPECT_FALSE(lease_lost);
   EXPECT_GT(bob.lease_time_to_live(lease).ttl, std::chrono::seconds(0));
-  client_of(node, "root", "root-pw").auth_disable();
+  client_of(node, "root", "root-pw").auth().auth_disable();
 }
 
 }  // namespace

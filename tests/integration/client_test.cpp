@@ -239,6 +239,54 @@ TEST(ClientTest, CancellationSlotCancelsACallInFlight) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+// A read has no effect to undo: it honours every cancellation type. A write may already be in
+// etcd's socket: it honours terminal (the call ends, its effect unknown) but not total, which
+// would promise that nothing happened.
+TEST(ClientTest, AWriteIgnoresTotalCancellationAndHonoursTerminalAReadHonoursBoth) {
+  embedded::Node node;
+  Client client({.endpoints = {node.client_endpoint()}, .call_timeout = 30s});
+  client.put("k", "v");
+  test::pause_process(node.pid());
+  struct Outcome {
+    std::mutex mutex;
+    std::optional<std::error_code> code;
+    void set(std::exception_ptr e) {
+      std::lock_guard lock(mutex);
+      code = error_code_of(e);
+    }
+    std::optional<std::error_code> get() {
+      std::lock_guard lock(mutex);
+      return code;
+    }
+  };
+  Outcome kept_put, cut_put, read;
+  asio::cancellation_signal total_for_put, terminal_for_put, total_for_read;
+  client.async_put("w", "kept", asio::bind_cancellation_slot(total_for_put.slot(),
+                                                             [&](std::exception_ptr e, PutResult) {
+                                                               kept_put.set(e);
+                                                             }));
+  client.async_put("x", "cut", asio::bind_cancellation_slot(terminal_for_put.slot(),
+                                                            [&](std::exception_ptr e, PutResult) {
+                                                              cut_put.set(e);
+                                                            }));
+  client.async_get("k", asio::bind_cancellation_slot(
+                            total_for_read.slot(),
+                            [&](std::exception_ptr e, std::optional<KeyValue>) { read.set(e); }));
+  total_for_put.emit(asio::cancellation_type::total);
+  terminal_for_put.emit(asio::cancellation_type::terminal);
+  total_for_read.emit(asio::cancellation_type::total);
+  EXPECT_TRUE(test::wait_until([&] { return read.get() && cut_put.get(); }, 5s));
+  EXPECT_EQ(read.get(), std::optional<std::error_code>(Errc::cancelled));
+  EXPECT_EQ(cut_put.get(), std::optional<std::error_code>(Errc::cancelled));
+  // The put that ignored the total cancellation is still waiting for the paused server, and
+  // succeeds once it runs again.
+  EXPECT_FALSE(kept_put.get());
+  test::resume_process(node.pid());
+  EXPECT_TRUE(test::wait_until([&] { return kept_put.get().has_value(); }, 10s));
+  EXPECT_EQ(kept_put.get(), std::optional<std::error_code>(std::error_code{}));
+  EXPECT_EQ(client.get("w")->value, "kept");
+}
+
 TEST(ClientTest, AsyncHandlerRunsOnItsExecutorWithTheBlockingFacesException) {
   Client client = test::client();
   TestPrefix p(client);

@@ -79,7 +79,7 @@ TEST(ConnectionTest, ConnectionInfoTellsEachEndpointsStateLeaderAndStreams) {
     EXPECT_EQ(e.streams, 0u) << e.endpoint;
   }
 
-  const auto statuses = client.status_all();
+  const auto statuses = client.maintenance().status_all();
   ASSERT_TRUE(statuses[0].ok()) << statuses[0].message;
   ASSERT_FALSE(statuses[1].ok());
   const auto watch = client.watch("connection-info-test/", {.prefix = true});

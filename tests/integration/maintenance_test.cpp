@@ -23,8 +23,8 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(MaintenanceTest, StatusOfASingleNodeSaysItIsItsOwnLeader) {
-  const StatusResult status = test::client().status();
-  EXPECT_NE(status.header.member_id, 0u);
+  const StatusResult status = test::client().maintenance().status();
+  EXPECT_NE(status.header.member_id, MemberId{});
   EXPECT_NE(status.header.cluster_id, 0u);
   EXPECT_EQ(status.leader, status.header.member_id);
   EXPECT_TRUE(status.version.starts_with("3.")) << status.version;
@@ -38,10 +38,10 @@ TEST(MaintenanceTest, StatusOfASingleNodeSaysItIsItsOwnLeader) {
 
 TEST(MaintenanceTest, AsyncStatusGivesTheSameMember) {
   const Client client = test::client();
-  auto future = client.async_status(asio::use_future);
+  auto future = client.maintenance().async_status(asio::use_future);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   const StatusResult status = future.get();
-  EXPECT_EQ(status.header.member_id, client.status().header.member_id);
+  EXPECT_EQ(status.header.member_id, client.maintenance().status().header.member_id);
   EXPECT_EQ(status.leader, status.header.member_id);
 }
 
@@ -57,7 +57,7 @@ TEST(MaintenanceTest, StatusOfAnUnreachableEndpointThrowsUnavailableNamingIt) {
   const std::string endpoint = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   const Client client({.endpoints = {endpoint}, .call_timeout = 500ms});
   try {
-    client.status();
+    client.maintenance().status();
     FAIL() << "status() of a closed port returned";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::unavailable) << e.what();
@@ -91,16 +91,16 @@ void fill(const Client& client, const std::string& prefix, int count, std::size_
 TEST(MaintenanceTest, StatusOfOneEndpointGoesThereAndAnUnknownOneIsRefusedByName) {
   const Client client = test::client();
   const std::string endpoint = test::node().client_endpoint();
-  const StatusResult status = client.status("http://" + endpoint);
+  const StatusResult status = client.maintenance().status("http://" + endpoint);
   EXPECT_EQ(status.header.member_id, test::node().member_id());
 
-  auto future = client.async_status(endpoint, asio::use_future);
+  auto future = client.maintenance().async_status(endpoint, asio::use_future);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(future.get().header.member_id, test::node().member_id());
 
   for (const std::string bad : {"127.0.0.1:1", "no port"}) {
     try {
-      client.status(bad);
+      client.maintenance().status(bad);
       FAIL() << "status(\"" << bad << "\") returned";
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), Errc::invalid_endpoint) << e.what();
@@ -113,7 +113,7 @@ TEST(MaintenanceTest, StatusAllGivesEachEndpointItsStatusOrItsError) {
   const std::string good = test::node().client_endpoint();
   const std::string dead = "127.0.0.1:" + std::to_string(test::free_ports(1)[0]);
   const Client client({.endpoints = {good, dead}, .call_timeout = 2s});
-  const auto statuses = client.status_all();
+  const auto statuses = client.maintenance().status_all();
   ASSERT_EQ(statuses.size(), 2u);
   EXPECT_EQ(statuses[0].endpoint, good);
   ASSERT_TRUE(statuses[0].ok()) << statuses[0].message;
@@ -126,8 +126,8 @@ TEST(MaintenanceTest, StatusAllGivesEachEndpointItsStatusOrItsError) {
 
 TEST(MaintenanceTest, NoAlarmIsRaisedAndDisarmingNoneGivesNone) {
   const Client client = test::client();
-  EXPECT_TRUE(client.alarm_list().empty());
-  auto future = client.async_alarm_disarm(0, AlarmType::no_space, asio::use_future);
+  EXPECT_TRUE(client.maintenance().alarm_list().empty());
+  auto future = client.maintenance().async_alarm_disarm(MemberId{}, AlarmType::no_space, asio::use_future);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(future.get().empty());
 }
@@ -140,23 +140,23 @@ TEST(MaintenanceTest, DefragmentAndHashesOfTheNode) {
   fill(client, p("big/"), 512, 2048);
   const auto deleted = client.delete_range(p("big/"), {.prefix = true});
   client.compact(deleted.header.revision, {.physical = true});
-  const StatusResult before = client.status(endpoint);
-  auto defragmented = client.async_defragment(endpoint, asio::use_future);
+  const StatusResult before = client.maintenance().status(endpoint);
+  auto defragmented = client.maintenance().async_defragment(endpoint, asio::use_future);
   ASSERT_EQ(defragmented.wait_for(10s), std::future_status::ready);
   defragmented.get();
-  const StatusResult after = client.status(endpoint);
+  const StatusResult after = client.maintenance().status(endpoint);
   EXPECT_LT(after.db_size, before.db_size - 512 * 1024);
 
   const auto put = client.put(p("k"), "v");
-  EXPECT_NE(client.hash(endpoint).hash, 0u);
-  const HashKvResult at_put = client.hash_kv(endpoint, put.header.revision);
+  EXPECT_NE(client.maintenance().hash(endpoint).hash, 0u);
+  const HashKvResult at_put = client.maintenance().hash_kv(endpoint, put.header.revision);
   EXPECT_NE(at_put.hash, 0u);
   // The same history up to a revision hashes the same, whatever came after.
   client.put(p("k2"), "v2");
-  auto future = client.async_hash_kv(endpoint, put.header.revision, asio::use_future);
+  auto future = client.maintenance().async_hash_kv(endpoint, put.header.revision, asio::use_future);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(future.get().hash, at_put.hash);
-  EXPECT_NE(client.hash_kv(endpoint, 0).hash, at_put.hash);
+  EXPECT_NE(client.maintenance().hash_kv(endpoint, 0).hash, at_put.hash);
 }
 
 TEST(MaintenanceTest, ASnapshotRestoredWithEtcdctlServesTheSameKeys) {
@@ -168,7 +168,7 @@ TEST(MaintenanceTest, ASnapshotRestoredWithEtcdctlServesTheSameKeys) {
   ASSERT_TRUE(last);
 
   const std::string path = (dir.path() / "db").string();
-  const SnapshotResult snapshot = client.with_timeout(20s).snapshot(path);
+  const SnapshotResult snapshot = client.with_timeout(20s).maintenance().snapshot(path);
   EXPECT_EQ(snapshot.path, path);
   EXPECT_EQ(snapshot.size, std::filesystem::file_size(path));
   EXPECT_EQ(files_in(dir.path()), std::vector<std::string>{"db"});
@@ -204,7 +204,7 @@ TEST(MaintenanceTest, ASnapshotThatFailsLeavesNoFile) {
 
   // Too short a deadline.
   try {
-    source.client().with_timeout(1ms).snapshot(path);
+    source.client().with_timeout(1ms).maintenance().snapshot(path);
     FAIL() << "snapshot within 1 ms returned";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::deadline_exceeded) << e.what();
@@ -213,7 +213,7 @@ TEST(MaintenanceTest, ASnapshotThatFailsLeavesNoFile) {
   EXPECT_TRUE(files_in(dir.path()).empty());
 
   // The member hangs mid-snapshot (its partial file is there) until the deadline.
-  auto future = source.client().with_timeout(1500ms).async_snapshot(path, asio::use_future);
+  auto future = source.client().with_timeout(1500ms).maintenance().async_snapshot(path, asio::use_future);
   source.pause();
   EXPECT_EQ(files_in(dir.path()).size(), 1u);
   ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
@@ -228,7 +228,7 @@ TEST(MaintenanceTest, ASnapshotThatFailsLeavesNoFile) {
 
   // Cancelled by the caller.
   asio::cancellation_signal signal;
-  auto cancelled = source.client().async_snapshot(
+  auto cancelled = source.client().maintenance().async_snapshot(
       path, asio::bind_cancellation_slot(signal.slot(), asio::use_future));
   signal.emit(asio::cancellation_type::terminal);
   ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
@@ -245,7 +245,7 @@ TEST(MaintenanceTest, ASnapshotThatFailsLeavesNoFile) {
 TEST(MaintenanceTest, ASnapshotToADirectoryThatDoesNotExistNamesIt) {
   const std::string path = "/nonexistent-etcdpp-dir/db";
   try {
-    test::client().snapshot(path);
+    test::client().maintenance().snapshot(path);
     FAIL() << "snapshot into a missing directory returned";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::file_error) << e.what();

@@ -428,8 +428,8 @@ TEST_F(NamespaceTest, ViewsComposeAndKeepTheirTimeout) {
 
 TEST_F(NamespaceTest, CompactionClusterAndMaintenanceAreNotNamespaced) {
   const PutResult put = view_.put("k", "v");
-  EXPECT_EQ(view_.member_list(), plain_.member_list());
-  EXPECT_EQ(view_.status().header.cluster_id, plain_.status().header.cluster_id);
+  EXPECT_EQ(view_.cluster().member_list(), plain_.cluster().member_list());
+  EXPECT_EQ(view_.maintenance().status().header.cluster_id, plain_.maintenance().status().header.cluster_id);
   view_.compact(put.header.revision);
   // The compaction is the store's, not the view's: the plain client cannot read below it.
   EXPECT_THROW(plain_.get(p_("anything"), {.revision = put.header.revision - 1}), CompactedError);

@@ -60,8 +60,8 @@ TEST(NodeRoleTest, LoneNodeBecomesLeaderOnceAndSaysWhoItIs) {
   // Once per change: no repeat while nothing changes.
   EXPECT_FALSE(wait_until([&] { return leaders > 1 || followers > 0; }, 500ms));
 
-  const StatusResult status = node.client().status();
-  EXPECT_NE(node.member_id(), 0u);
+  const StatusResult status = node.client().maintenance().status();
+  EXPECT_NE(node.member_id(), MemberId{});
   EXPECT_EQ(node.member_id(), status.header.member_id);
   EXPECT_EQ(node.version(), status.version);
   // The version of the very binary it runs, as that binary prints it (3.4 or 3.5 alike).
@@ -213,7 +213,7 @@ TEST(NodeRoleTest, SeedTomlFilesFormOneClusterWhoseLeaderWritesForAll) {
   EXPECT_EQ(roles.count(Role::leader), 1u);
 
   // One cluster of three, its peers on TLS although the files say http://.
-  const auto members = nodes[0]->client().member_list();
+  const auto members = nodes[0]->client().cluster().member_list();
   ASSERT_EQ(members.size(), 3u);
   std::set<std::string> names;
   for (const auto& m : members) {
@@ -235,7 +235,7 @@ TEST(NodeRoleTest, PeerAutoTlsOffKeepsThePeerUrlsAsWritten) {
   EXPECT_FALSE(has_flag(args, "--peer-auto-tls"));
   EXPECT_TRUE(has_flag(args, "--listen-peer-urls=http://127.0.0.1:"));
   EXPECT_FALSE(node.ready());
-  EXPECT_EQ(node.member_id(), 0u);
+  EXPECT_EQ(node.member_id(), MemberId{});
 }
 
 TEST(NodeRoleTest, WaitReadyWithoutAQuorumFailsAtItsDeadlineAndStopsEtcd) {

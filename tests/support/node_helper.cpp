@@ -69,7 +69,7 @@ int run_toml(const std::string& file, const std::string& key) {
   options.on_follower = [](const RoleChange& c) { say("follower " + c.name); };
   etcdpp::embedded::Node node(std::move(options));
   say("ready " + node.name() + " " + std::to_string(node.pid()) + " " +
-      std::to_string(node.member_id()));
+      std::to_string(static_cast<std::uint64_t>(node.member_id())));
   const auto client = node.client();
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   std::optional<etcdpp::KeyValue> kv;

@@ -66,14 +66,14 @@ int run_auth_enable(Context& ctx) {
   // As etcdctl: when only the root role is missing, create it, grant it to root, try again.
   for (int attempt = 0;; ++attempt) {
     try {
-      ctx.client().auth_enable();
+      ctx.client().auth().auth_enable();
       break;
     } catch (const Error& e) {
       if (attempt > 0 || e.code() != make_error_code(Errc::root_role_not_exist)) {
         throw call_error(e);
       }
-      call([&] { return ctx.client().role_add("root"); });
-      call([&] { return ctx.client().user_grant_role("root", "root"); });
+      call([&] { return ctx.client().auth().role_add("root"); });
+      call([&] { return ctx.client().auth().user_grant_role("root", "root"); });
     }
   }
   std::cout << "Authentication Enabled\n";
@@ -82,14 +82,14 @@ int run_auth_enable(Context& ctx) {
 
 int run_auth_disable(Context& ctx) {
   no_table(ctx);
-  call([&] { return ctx.client().auth_disable(); });
+  call([&] { return ctx.client().auth().auth_disable(); });
   std::cout << "Authentication Disabled\n";
   return exit_success;
 }
 
 int run_auth_status(Context& ctx) {
   no_table(ctx);
-  const AuthStatusResult r = call([&] { return ctx.client().auth_status(); });
+  const AuthStatusResult r = call([&] { return ctx.client().auth().auth_status(); });
   if (ctx.format() == Format::json) {
     Json out = {{"header", to_json(r.header)}};
     if (r.enabled) out["enabled"] = true;
@@ -119,7 +119,7 @@ int run_user_add(Context& ctx, const UserArgs& a) {
       password = new_password(name, a.interactive);
     }
   }
-  const AuthResult r = call([&] { return ctx.client().user_add(name, password, a.no_password); });
+  const AuthResult r = call([&] { return ctx.client().auth().user_add(name, password, {.no_password = a.no_password}); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -133,7 +133,7 @@ int run_user_delete(Context& ctx, const UserArgs& a) {
   if (a.args.size() != 1) {
     throw ExitError{exit_bad_args, "user delete command requires user name as its argument"};
   }
-  const AuthResult r = call([&] { return ctx.client().user_delete(a.args[0]); });
+  const AuthResult r = call([&] { return ctx.client().auth().user_delete(a.args[0]); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -149,7 +149,7 @@ int run_user_get(Context& ctx, const UserArgs& a) {
   if (a.args.size() != 1) {
     throw ExitError{exit_bad_args, "user get command requires user name as its argument"};
   }
-  const UserGetResult r = call([&] { return ctx.client().user_get(a.args[0]); });
+  const UserGetResult r = call([&] { return ctx.client().auth().user_get(a.args[0]); });
   if (ctx.format() == Format::json) {
     Json out = {{"header", to_json(r.header)}};
     if (!r.roles.empty()) out["roles"] = r.roles;
@@ -163,14 +163,14 @@ int run_user_get(Context& ctx, const UserArgs& a) {
   }
   for (const auto& role : r.roles) {
     std::cout << '\n';
-    print_role(role, call([&] { return ctx.client().role_get(role); }));
+    print_role(role, call([&] { return ctx.client().auth().role_get(role); }));
   }
   return exit_success;
 }
 
 int run_user_list(Context& ctx) {
   no_table(ctx);
-  const UserListResult r = call([&] { return ctx.client().user_list(); });
+  const UserListResult r = call([&] { return ctx.client().auth().user_list(); });
   if (ctx.format() == Format::json) {
     Json out = {{"header", to_json(r.header)}};
     if (!r.users.empty()) out["users"] = r.users;
@@ -187,7 +187,7 @@ int run_user_passwd(Context& ctx, const UserArgs& a) {
     throw ExitError{exit_bad_args, "user passwd command requires user name as its argument"};
   }
   const std::string password = new_password(a.args[0], a.interactive);
-  const AuthResult r = call([&] { return ctx.client().user_change_password(a.args[0], password); });
+  const AuthResult r = call([&] { return ctx.client().auth().user_change_password(a.args[0], password); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -202,7 +202,7 @@ int run_user_grant_role(Context& ctx, const UserArgs& a) {
     throw ExitError{exit_bad_args,
                     "user grant command requires user name and role name as its argument"};
   }
-  const AuthResult r = call([&] { return ctx.client().user_grant_role(a.args[0], a.args[1]); });
+  const AuthResult r = call([&] { return ctx.client().auth().user_grant_role(a.args[0], a.args[1]); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -217,7 +217,7 @@ int run_user_revoke_role(Context& ctx, const UserArgs& a) {
     throw ExitError{exit_bad_args,
                     "user revoke-role requires user name and role name as its argument"};
   }
-  const AuthResult r = call([&] { return ctx.client().user_revoke_role(a.args[0], a.args[1]); });
+  const AuthResult r = call([&] { return ctx.client().auth().user_revoke_role(a.args[0], a.args[1]); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -257,7 +257,7 @@ int run_role_add(Context& ctx, const RoleArgs& a) {
   if (a.args.size() != 1) {
     throw ExitError{exit_bad_args, "role add command requires role name as its argument"};
   }
-  const AuthResult r = call([&] { return ctx.client().role_add(a.args[0]); });
+  const AuthResult r = call([&] { return ctx.client().auth().role_add(a.args[0]); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -271,7 +271,7 @@ int run_role_delete(Context& ctx, const RoleArgs& a) {
   if (a.args.size() != 1) {
     throw ExitError{exit_bad_args, "role delete command requires role name as its argument"};
   }
-  const AuthResult r = call([&] { return ctx.client().role_delete(a.args[0]); });
+  const AuthResult r = call([&] { return ctx.client().auth().role_delete(a.args[0]); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -285,7 +285,7 @@ int run_role_get(Context& ctx, const RoleArgs& a) {
   if (a.args.size() != 1) {
     throw ExitError{exit_bad_args, "role get command requires role name as its argument"};
   }
-  const RoleGetResult r = call([&] { return ctx.client().role_get(a.args[0]); });
+  const RoleGetResult r = call([&] { return ctx.client().auth().role_get(a.args[0]); });
   if (ctx.format() == Format::json) {
     Json perms = Json::array();
     for (const auto& p : r.permissions) {
@@ -306,7 +306,7 @@ int run_role_get(Context& ctx, const RoleArgs& a) {
 
 int run_role_list(Context& ctx) {
   no_table(ctx);
-  const RoleListResult r = call([&] { return ctx.client().role_list(); });
+  const RoleListResult r = call([&] { return ctx.client().auth().role_list(); });
   if (ctx.format() == Format::json) {
     Json out = {{"header", to_json(r.header)}};
     if (!r.roles.empty()) out["roles"] = r.roles;
@@ -361,7 +361,7 @@ int run_role_grant_permission(Context& ctx, const RoleArgs& a) {
   }
   p.key = a.args[2];
   p.range_end = range_end_of(a, p.key, 3, "grant-permission");
-  const AuthResult r = call([&] { return ctx.client().role_grant_permission(a.args[0], p); });
+  const AuthResult r = call([&] { return ctx.client().auth().role_grant_permission(a.args[0], p); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else {
@@ -380,7 +380,7 @@ int run_role_revoke_permission(Context& ctx, const RoleArgs& a) {
   const std::string& key = a.args[1];
   const std::string range_end = range_end_of(a, key, 2, "revoke-permission");
   const AuthResult r =
-      call([&] { return ctx.client().role_revoke_permission(a.args[0], key, range_end); });
+      call([&] { return ctx.client().auth().role_revoke_permission(a.args[0], key, range_end); });
   if (ctx.format() == Format::json) {
     print_header_json(r.header);
   } else if (range_end.empty()) {

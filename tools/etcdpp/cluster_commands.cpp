@@ -10,14 +10,14 @@ namespace etcdpp::cli {
 std::vector<std::string> endpoints_of(Context& ctx, bool cluster) {
   if (!cluster) return ctx.flags().endpoints;
   std::vector<std::string> out;
-  for (const Member& m : call([&] { return ctx.client().member_list(); })) {
+  for (const Member& m : call([&] { return ctx.client().cluster().member_list(); })) {
     out.insert(out.end(), m.client_urls.begin(), m.client_urls.end());
   }
   return out;
 }
 
 int run_member_list(Context& ctx) {
-  const std::vector<Member> members = call([&] { return ctx.client().member_list(); });
+  const std::vector<Member> members = call([&] { return ctx.client().cluster().member_list(); });
   switch (ctx.format()) {
     case Format::simple:
       print_rows(std::cout, member_rows(members));
@@ -28,7 +28,7 @@ int run_member_list(Context& ctx) {
     case Format::json: {
       // etcd's MemberListResponse header carries no revision; the member list comes without a
       // header here, so the answering member's status gives its ids and term.
-      ResponseHeader header = call([&] { return ctx.client().status(); }).header;
+      ResponseHeader header = call([&] { return ctx.client().maintenance().status(); }).header;
       header.revision = 0;
       print_json(to_json(header, members));
       break;
@@ -42,7 +42,7 @@ int run_endpoint_status(Context& ctx, bool cluster) {
   bool failed = false;
   for (const std::string& endpoint : endpoints_of(ctx, cluster)) {
     try {
-      list.push_back({endpoint, ctx.client_of(endpoint).status()});
+      list.push_back({endpoint, ctx.client_of(endpoint).maintenance().status()});
     } catch (const std::system_error& e) {
       std::cerr << "Failed to get the status of endpoint " << endpoint << " ("
                 << call_error(e).message << ")\n";

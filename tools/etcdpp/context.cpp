@@ -131,7 +131,7 @@ Client& Context::client() {
 const std::string& Context::server_version() {
   if (!server_version_) {
     try {
-      server_version_ = client().status().version;
+      server_version_ = client().maintenance().status().version;
     } catch (const std::system_error&) {
       server_version_.emplace();
     }

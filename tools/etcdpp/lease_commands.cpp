@@ -113,7 +113,7 @@ int run_lease_list(Context& ctx) {
       lease_call(nullptr, [&] { return ctx.client().lease_leases(); });
   if (ctx.format() == Format::json) {
     // The list carries no header of its own here: take the member's, as it answers now.
-    const StatusResult status = lease_call(nullptr, [&] { return ctx.client().status(); });
+    const StatusResult status = lease_call(nullptr, [&] { return ctx.client().maintenance().status(); });
     Json out = Json::object();
     add_header_fields(out, status.header);
     Json list = nullptr;

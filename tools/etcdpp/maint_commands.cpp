@@ -24,7 +24,9 @@ std::string padded_hex(std::uint64_t id) {
   return buf;
 }
 
-std::uint64_t parse_member_id(const std::string& text) {
+std::string padded_hex(MemberId id) { return padded_hex(static_cast<std::uint64_t>(id)); }
+
+MemberId parse_member_id(const std::string& text) {
   std::uint64_t value = 0;
   const char* last = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), last, value, 16);
@@ -36,7 +38,7 @@ std::uint64_t parse_member_id(const std::string& text) {
     throw ExitError{exit_bad_args, "bad member ID arg (strconv.ParseUint: parsing \"" + text +
                                        "\": value out of range), expecting ID in Hex"};
   }
-  return value;
+  return MemberId{value};
 }
 
 std::vector<std::string> split_urls(const std::string& text) {
@@ -85,7 +87,7 @@ int run_member_add(Context& ctx, const std::vector<std::string>& args, const std
   const std::string& name = args[0];
   const std::vector<std::string> urls = split_urls(peer_urls);
   if (urls.empty()) throw ExitError{exit_bad_args, "member peer urls not provided"};
-  const MemberAddResult r = call([&] { return ctx.client().member_add(urls, learner); });
+  const MemberAddResult r = call([&] { return ctx.client().cluster().member_add(urls, {.learner = learner}); });
   if (ctx.format() == Format::json) {
     Json out = to_json(r.header, r.members);
     Json member = to_json(r.header, {r.member})["members"][0];
@@ -112,8 +114,8 @@ int run_member_add(Context& ctx, const std::vector<std::string>& args, const std
 int run_member_remove(Context& ctx, const std::vector<std::string>& args) {
   no_table(ctx);
   if (args.size() != 1) throw ExitError{exit_bad_args, "member ID is not provided"};
-  const std::uint64_t id = parse_member_id(args[0]);
-  const MemberRemoveResult r = call([&] { return ctx.client().member_remove(id); });
+  const MemberId id = parse_member_id(args[0]);
+  const MemberRemoveResult r = call([&] { return ctx.client().cluster().member_remove(id); });
   if (ctx.format() == Format::json) {
     print_json(members_json(r.header, r.members));
   } else {
@@ -127,10 +129,10 @@ int run_member_update(Context& ctx, const std::vector<std::string>& args,
                       const std::string& peer_urls) {
   no_table(ctx);
   if (args.size() != 1) throw ExitError{exit_bad_args, "member ID is not provided"};
-  const std::uint64_t id = parse_member_id(args[0]);
+  const MemberId id = parse_member_id(args[0]);
   const std::vector<std::string> urls = split_urls(peer_urls);
   if (urls.empty()) throw ExitError{exit_bad_args, "member peer urls not provided"};
-  const MemberUpdateResult r = call([&] { return ctx.client().member_update(id, urls); });
+  const MemberUpdateResult r = call([&] { return ctx.client().cluster().member_update(id, urls); });
   if (ctx.format() == Format::json) {
     print_json(members_json(r.header, r.members));
   } else {
@@ -143,8 +145,8 @@ int run_member_update(Context& ctx, const std::vector<std::string>& args,
 int run_member_promote(Context& ctx, const std::vector<std::string>& args) {
   no_table(ctx);
   if (args.size() != 1) throw ExitError{exit_bad_args, "member ID is not provided"};
-  const std::uint64_t id = parse_member_id(args[0]);
-  const MemberPromoteResult r = call([&] { return ctx.client().member_promote(id); });
+  const MemberId id = parse_member_id(args[0]);
+  const MemberPromoteResult r = call([&] { return ctx.client().cluster().member_promote(id); });
   if (ctx.format() == Format::json) {
     print_json(members_json(r.header, r.members));
   } else {
@@ -175,7 +177,7 @@ void print_alarms(const Context& ctx, const std::vector<Alarm>& alarms) {
       Json list = Json::array();
       for (const Alarm& a : alarms) {
         Json item = Json::object();
-        if (a.member_id != 0) item["memberID"] = a.member_id;
+        if (a.member_id != MemberId{}) item["memberID"] = static_cast<std::uint64_t>(a.member_id);
         if (a.type != AlarmType::none) item["alarm"] = static_cast<int>(a.type);
         list.push_back(std::move(item));
       }
@@ -186,7 +188,7 @@ void print_alarms(const Context& ctx, const std::vector<Alarm>& alarms) {
   }
   // Go's %+v of etcd's AlarmMember (protobuf's compact text).
   for (const Alarm& a : alarms) {
-    std::cout << "memberID:" << a.member_id << " alarm:" << alarm_name(a.type) << " \n";
+    std::cout << "memberID:" << static_cast<std::uint64_t>(a.member_id) << " alarm:" << alarm_name(a.type) << " \n";
   }
 }
 
@@ -194,13 +196,13 @@ void print_alarms(const Context& ctx, const std::vector<Alarm>& alarms) {
 
 int run_alarm_list(Context& ctx) {
   no_table(ctx);
-  print_alarms(ctx, call([&] { return ctx.client().alarm_list(); }));
+  print_alarms(ctx, call([&] { return ctx.client().maintenance().alarm_list(); }));
   return exit_success;
 }
 
 int run_alarm_disarm(Context& ctx) {
   no_table(ctx);
-  print_alarms(ctx, call([&] { return ctx.client().alarm_disarm(0, AlarmType::none); }));
+  print_alarms(ctx, call([&] { return ctx.client().maintenance().alarm_disarm(MemberId{}, AlarmType::none); }));
   return exit_success;
 }
 
@@ -208,7 +210,7 @@ int run_defrag(Context& ctx, bool cluster) {
   int failures = 0;
   for (const std::string& endpoint : endpoints_of(ctx, cluster)) {
     try {
-      ctx.client_of(endpoint).defragment(endpoint);
+      ctx.client_of(endpoint).maintenance().defragment(endpoint);
       std::cout << "Finished defragmenting etcd member[" << endpoint << "]\n" << std::flush;
     } catch (const std::system_error& e) {
       std::cerr << "Failed to defragment etcd member[" << endpoint << "] (" << call_error(e).message
@@ -247,7 +249,7 @@ int run_snapshot_save(Context& ctx, const std::vector<std::string>& args) {
   // user's Ctrl-C, as etcdctl. Whatever fails, etcdctl's exit code is 5.
   const Client client = ctx.client().with_timeout(std::chrono::hours(24));
   try {
-    client.snapshot(path);
+    client.maintenance().snapshot(path);
   } catch (const std::system_error& e) {
     ExitError error = call_error(e);
     error.code = exit_interrupted;
@@ -267,7 +269,7 @@ int run_move_leader(Context& ctx, const std::vector<std::string>& args) {
   if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) {
     throw ExitError{exit_bad_args, "strconv.ParseUint: parsing \"" + text + "\": invalid syntax"};
   }
-  const MoveLeaderResult r = call([&] { return ctx.client().move_leader(target); });
+  const MoveLeaderResult r = call([&] { return ctx.client().maintenance().move_leader(MemberId{target}); });
   std::cout << "Leader switched from " << hex(r.previous_leader) << " to " << hex(target) << '\n';
   return exit_success;
 }
@@ -281,7 +283,7 @@ int run_endpoint_hashkv(Context& ctx, bool cluster, std::int64_t revision) {
   bool failed = false;
   for (const std::string& endpoint : endpoints_of(ctx, cluster)) {
     try {
-      rows.push_back({endpoint, ctx.client_of(endpoint).hash_kv(endpoint, revision)});
+      rows.push_back({endpoint, ctx.client_of(endpoint).maintenance().hash_kv(endpoint, revision)});
     } catch (const std::system_error& e) {
       std::cerr << "Failed to get the hash of endpoint " << endpoint << " ("
                 << call_error(e).message << ")\n";

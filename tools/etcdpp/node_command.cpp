@@ -32,7 +32,7 @@ class Lines {
   void role(const embedded::RoleChange& c) {
     say(c.name + " (" + hex(c.member_id) + ") is now " + std::string(to_string(c.current)) +
         " (was " + std::string(to_string(c.previous)) + ", term " + std::to_string(c.raft_term) +
-        (c.leader_id != 0 ? ", leader " + hex(c.leader_id) : std::string()) + ")");
+        (c.leader_id != MemberId{} ? ", leader " + hex(c.leader_id) : std::string()) + ")");
   }
 
  private:

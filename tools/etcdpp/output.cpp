@@ -118,7 +118,7 @@ std::string table(const std::vector<std::string>& header,
 void add_header_fields(Json& out, const ResponseHeader& h) {
   // Go's encoding/json leaves out the zero values of protobuf's omitempty fields.
   if (h.cluster_id != 0) out["cluster_id"] = h.cluster_id;
-  if (h.member_id != 0) out["member_id"] = h.member_id;
+  if (h.member_id != MemberId{}) out["member_id"] = static_cast<std::uint64_t>(h.member_id);
   if (h.revision != 0) out["revision"] = h.revision;
   if (h.raft_term != 0) out["raft_term"] = h.raft_term;
 }
@@ -324,7 +324,7 @@ Json to_json(const ResponseHeader& h, const std::vector<Member>& members) {
   Json list = Json::array();
   for (const auto& m : members) {
     Json member = Json::object();
-    if (m.id != 0) member["ID"] = m.id;
+    if (m.id != MemberId{}) member["ID"] = static_cast<std::uint64_t>(m.id);
     if (!m.name.empty()) member["name"] = m.name;
     if (!m.peer_urls.empty()) member["peerURLs"] = strings_json(m.peer_urls);
     if (!m.client_urls.empty()) member["clientURLs"] = strings_json(m.client_urls);
@@ -359,7 +359,7 @@ Json to_json(const std::vector<StatusRow>& list) {
     Json status = {{"header", to_json(s.header)}};
     if (!s.version.empty()) status["version"] = s.version;
     if (s.db_size != 0) status["dbSize"] = s.db_size;
-    if (s.leader != 0) status["leader"] = s.leader;
+    if (s.leader != MemberId{}) status["leader"] = static_cast<std::uint64_t>(s.leader);
     if (s.raft_index != 0) status["raftIndex"] = s.raft_index;
     if (s.raft_term != 0) status["raftTerm"] = s.raft_term;
     if (s.raft_applied_index != 0) status["raftAppliedIndex"] = s.raft_applied_index;

@@ -22,6 +22,8 @@ std::string base64(std::string_view bytes);
 std::string lease_hex(LeaseId id);
 /// "%x", as etcdctl writes member IDs.
 std::string hex(std::uint64_t id);
+/// A member ID as etcdctl prints it.
+inline std::string hex(MemberId id) { return hex(static_cast<std::uint64_t>(id)); }
 /// go-humanize's Bytes: 20480 -> "20 kB".
 std::string human_bytes(std::uint64_t bytes);
 /// Go's time.Duration String for a duration below a minute: "1.63756ms", "2.5s".

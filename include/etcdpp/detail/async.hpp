@@ -94,11 +94,13 @@ class Canceller {
 /// same type and message. `canceller` is null when the handler has no cancellation slot. The
 /// handler runs on its associated executor (`fallback` when it has none), never on the transport
 /// thread that completed the call; the executor has outstanding work until then. A connected
-/// cancellation slot cancels the call.
+/// cancellation slot cancels the call when it emits one of the types in `honoured` (a call that
+/// honours none is not cancellable: it gets no Canceller).
 template <class R, class Token, class Start>
-auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& start) {
+auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& start,
+              asio::cancellation_type honoured = asio::cancellation_type::all) {
   return asio::async_initiate<Token, void(std::exception_ptr, R)>(
-      [](auto handler, asio::any_io_executor fallback_ex, auto start_op) {
+      [honoured](auto handler, asio::any_io_executor fallback_ex, auto start_op) {
         using Handler = decltype(handler);
         auto executor = asio::get_associated_executor(handler, fallback_ex);
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -112,10 +114,10 @@ auto initiate(const asio::any_io_executor& fallback, Token&& token, Start&& star
         // Only a handler with a connected cancellation slot can cancel: the others get no
         // Canceller, which spares each call an allocation and two locks.
         std::shared_ptr<Canceller> canceller;
-        if (slot.is_connected()) {
+        if (slot.is_connected() && honoured != asio::cancellation_type::none) {
           canceller = std::make_shared<Canceller>();
-          slot.assign([canceller](asio::cancellation_type type) {
-            if (type != asio::cancellation_type::none) canceller->cancel();
+          slot.assign([canceller, honoured](asio::cancellation_type type) {
+            if ((type & honoured) != asio::cancellation_type::none) canceller->cancel();
           });
         }
         Callback<R> complete([state](CallStatus status, R result) mutable {

@@ -84,7 +84,7 @@ struct ClusterOptions {
 /// first), restart(i) brings a member back on its ports and data dir and waits until it has
 /// rejoined, pause(i) freezes it (SIGSTOP) until resume(i).
 ///
-/// **Membership** add_member() adds a member at run time (Client::member_add, then its etcd
+/// **Membership** add_member() adds a member at run time (ClusterClient::member_add, then its etcd
 /// joins the cluster) and gives its index; remove_member(i) removes one (Client::member_remove)
 /// and stops its etcd. Indices never move: a removed member keeps its index, as a Node that is
 /// stopped and cannot be restarted, and size() counts it.

@@ -36,8 +36,8 @@ struct RoleChange {
   Role previous = Role::none;  ///< The role before the change.
   Role current = Role::none;   ///< The role now.
   std::string name;             ///< The member's name (--name).
-  std::uint64_t member_id = 0;  ///< This member's id.
-  std::uint64_t leader_id = 0;  ///< The leader this member knows; 0 when none (or etcd died).
+  MemberId member_id{};  ///< This member's id.
+  MemberId leader_id{};  ///< The leader this member knows; MemberId{0} when none (or etcd died).
   std::uint64_t raft_term = 0;  ///< The raft term when the change was seen; 0 when etcd died.
   /// A client of this node (Node::client()), for the callback's own calls: a leader's
   /// callback may write, a follower's may read.
@@ -248,8 +248,8 @@ class Node {
   const std::string& name() const noexcept;
   /// The data directory: NodeOptions::data_dir, or the temporary one made for it.
   const std::filesystem::path& data_dir() const noexcept;
-  /// This member's id, known once it has served; 0 before.
-  std::uint64_t member_id() const noexcept;
+  /// This member's id, known once it has served; MemberId{0} before.
+  MemberId member_id() const noexcept;
   /// The etcd version it reports (e.g. "3.4.23"), known once it has served; empty before.
   std::string version() const;
   /// The child's process id, or -1 when it is not running.
